@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Veneer needs to build, test and run its demo.
+# Idempotent: installs only what is missing, and refreshes the package lists
+# only when something has to be installed.
+set -euo pipefail
+
+PKGS=(
+  # build
+  meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+  libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev
+  libcurl4-openssl-dev libmnl-dev
+  # tests
+  libcmocka-dev python3-pytest sqlite3
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,388 @@
+/*
+ * ctl_cmd.c: turns "VERB [ID] --opt value ..." into a request, using the
+ * verb's row of the resource table, and runs it.
+ *
+ * Option values are converted to their JSON types here (integers, on|off)
+ * so that every mistake is reported before anything is sent.  Only options
+ * that were given are sent: the server applies its own defaults.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+#define CMD_MAXOPT	32
+
+struct cmd_parse {
+	const struct ctl_res	*res;
+	const struct ctl_verb	*verb;
+	json_t			*vals;		/* body fields or query parameters */
+	json_t			*slots;		/* {field} values of the path */
+	const char		*pos;		/* the positional id */
+	unsigned		 seen[CMD_MAXOPT];
+};
+
+static int
+cmd_err_type(const struct cmd_parse *p, const struct ctl_opt *o, const char *what,
+    const char *arg)
+{
+	return ctl_main_usage_error(p->res, p->verb, "--%s: expected %s, not '%s'",
+	    o->flag, what, arg);
+}
+
+/* Converts one option value to the JSON value the API expects. */
+static int
+cmd_value(const struct cmd_parse *p, const struct ctl_opt *o, const char *arg,
+    json_t **out)
+{
+	char		*end;
+	long long	 n;
+
+	switch (o->type) {
+	case CTL_T_STR:
+		/* jansson refuses strings that are not UTF-8. */
+		if ((*out = json_string(arg)) == NULL)
+			return cmd_err_type(p, o, "UTF-8 text", arg);
+		return 0;
+	case CTL_T_INT:
+		errno = 0;
+		n = strtoll(arg, &end, 10);
+		if (errno != 0 || end == arg || *end != '\0')
+			return cmd_err_type(p, o, "an integer", arg);
+		*out = json_integer((json_int_t)n);
+		return 0;
+	case CTL_T_BOOL:
+		if (strcmp(arg, "on") == 0)
+			*out = json_true();
+		else if (strcmp(arg, "off") == 0)
+			*out = json_false();
+		else
+			return cmd_err_type(p, o, "on or off", arg);
+		return 0;
+	case CTL_T_NULL:
+		*out = json_null();
+		return 0;
+	case CTL_T_EMPTY:
+		*out = json_array();
+		return 0;
+	}
+	return cmd_err_type(p, o, "a value", arg);
+}
+
+/*
+ * Records option idx.  Two options that set one field (--host and --no-host)
+ * conflict; a non-repeatable option given twice is refused rather than
+ * silently taking the last value.
+ */
+static int
+cmd_store(struct cmd_parse *p, int idx, json_t *val)
+{
+	const struct ctl_opt	*o = &p->verb->opts[idx], *q;
+	json_t			*target, *arr;
+	int			 j;
+
+	for (j = 0, q = p->verb->opts; q->flag != NULL; j++, q++)
+		if (j != idx && p->seen[j] && strcmp(q->field, o->field) == 0) {
+			json_decref(val);
+			return ctl_main_usage_error(p->res, p->verb,
+			    "--%s conflicts with --%s", o->flag, q->flag);
+		}
+	if (p->seen[idx] && !(o->flags & (CTL_O_MULTI | CTL_O_LIST))) {
+		json_decref(val);
+		return ctl_main_usage_error(p->res, p->verb, "--%s given twice", o->flag);
+	}
+	p->seen[idx]++;
+	target = (o->flags & CTL_O_PATH) ? p->slots : p->vals;
+	if (!(o->flags & (CTL_O_MULTI | CTL_O_LIST))) {
+		if (json_object_set_new(target, o->field, val) != 0)
+			ctl_buf_oom();
+		return 0;
+	}
+	if ((arr = json_object_get(target, o->field)) == NULL) {
+		arr = json_array();
+		if (arr == NULL || json_object_set_new(target, o->field, arr) != 0)
+			ctl_buf_oom();
+	}
+	if (json_array_append_new(arr, val) != 0)
+		ctl_buf_oom();
+	return 0;
+}
+
+static int
+cmd_find(const struct ctl_verb *v, const char *flag, size_t len)
+{
+	const struct ctl_opt	*o;
+	int			 i;
+
+	for (i = 0, o = v->opts; o != NULL && o->flag != NULL; i++, o++)
+		if (strlen(o->flag) == len && strncmp(o->flag, flag, len) == 0)
+			return i;
+	return -1;
+}
+
+/* Parses "--flag", "--flag value" or "--flag=value" at argv[*i]. */
+static int
+cmd_option(struct cmd_parse *p, int argc, char **argv, int *i)
+{
+	const char		*a = argv[*i] + 2, *eq, *arg;
+	const struct ctl_opt	*o;
+	json_t			*val = NULL;
+	int			 idx, rc;
+
+	eq = strchr(a, '=');
+	idx = cmd_find(p->verb, a, eq ? (size_t)(eq - a) : strlen(a));
+	if (idx < 0)
+		return ctl_main_usage_error(p->res, p->verb, "unknown option '%s'",
+		    argv[*i]);
+	o = &p->verb->opts[idx];
+	if (o->metavar == NULL) {
+		if (eq != NULL)
+			return ctl_main_usage_error(p->res, p->verb,
+			    "--%s takes no value", o->flag);
+		arg = "";
+	} else if (eq != NULL)
+		arg = eq + 1;
+	else if (*i + 1 < argc)
+		arg = argv[++*i];
+	else
+		return ctl_main_usage_error(p->res, p->verb, "--%s needs a value",
+		    o->flag);
+	if ((rc = cmd_value(p, o, arg, &val)) != 0)
+		return rc;
+	if (val == NULL)
+		ctl_buf_oom();
+	*i += 1;
+	return cmd_store(p, idx, val);
+}
+
+static int
+cmd_positional(struct cmd_parse *p, const char *arg)
+{
+	if (p->verb->pos == NULL || p->pos != NULL)
+		return ctl_main_usage_error(p->res, p->verb, "unexpected argument '%s'",
+		    arg);
+	/* "." and ".." would name the collection or its parent, not an object. */
+	if (*arg == '\0' || strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0)
+		return ctl_main_usage_error(p->res, p->verb, "%s must not be '%s'",
+		    p->verb->pos, arg);
+	p->pos = arg;
+	return 0;
+}
+
+/* Walks the arguments after VERB; returns -1 after printing help. */
+static int
+cmd_args(struct ctl_conf *c, struct cmd_parse *p, int argc, char **argv)
+{
+	int	 i = 0, rc, dashdash = 0;
+
+	while (i < argc) {
+		const char *a = argv[i];
+
+		if (dashdash || a[0] != '-' || a[1] == '\0') {
+			if ((rc = cmd_positional(p, a)) != 0)
+				return rc;
+			i++;
+		} else if (strcmp(a, "--") == 0) {
+			dashdash = 1;
+			i++;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			ctl_res_verb_help(stdout, p->res, p->verb);
+			return -1;
+		} else if ((rc = ctl_main_global(c, argc, argv, &i)) != 0) {
+			if (rc != 1)
+				return rc;
+		} else if (a[1] != '-')
+			return ctl_main_usage_error(p->res, p->verb,
+			    "unknown option '%s'", a);
+		else if ((rc = cmd_option(p, argc, argv, &i)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Whatever the arguments left out: required options, the id, any change. */
+static int
+cmd_complete(struct cmd_parse *p)
+{
+	const struct ctl_opt	*o;
+	struct ctl_buf		 miss = { 0 };
+	int			 i, changes = 0, rc = 0;
+
+	for (i = 0, o = p->verb->opts; o != NULL && o->flag != NULL; i++, o++) {
+		if ((o->flags & CTL_O_REQ) && !p->seen[i])
+			ctl_buf_addf(&miss, "%s--%s", miss.len ? ", " : "", o->flag);
+		if (p->seen[i] && !(o->flags & CTL_O_PATH))
+			changes++;
+	}
+	if (miss.len > 0)
+		rc = ctl_main_usage_error(p->res, p->verb, "missing %s",
+		    ctl_buf_str(&miss));
+	else if (p->verb->pos != NULL && p->pos == NULL)
+		rc = ctl_main_usage_error(p->res, p->verb, "missing %s", p->verb->pos);
+	else if ((p->verb->flags & CTL_V_NEEDONE) && changes == 0)
+		rc = ctl_main_usage_error(p->res, p->verb,
+		    "nothing to change: give at least one option");
+	ctl_buf_free(&miss);
+	return rc;
+}
+
+/* One --cidr is sent as a string, several as a list (CTL_O_MULTI). */
+static void
+cmd_unwrap(struct cmd_parse *p)
+{
+	const struct ctl_opt	*o;
+	json_t			*arr;
+
+	for (o = p->verb->opts; o != NULL && o->flag != NULL; o++) {
+		if (!(o->flags & CTL_O_MULTI))
+			continue;
+		arr = json_object_get(p->vals, o->field);
+		if (json_array_size(arr) == 1)
+			json_object_set(p->vals, o->field, json_array_get(arr, 0));
+	}
+}
+
+/* Fills the {field} slots of the resource path with encoded values. */
+static int
+cmd_path(struct cmd_parse *p, struct ctl_buf *b)
+{
+	const char	*s = p->res->path, *close;
+	char		 key[64];
+	const char	*val;
+
+	while (*s != '\0') {
+		if (*s != '{' || (close = strchr(s, '}')) == NULL ||
+		    (size_t)(close - s) >= sizeof(key)) {
+			ctl_buf_add(b, s++, 1);
+			continue;
+		}
+		memcpy(key, s + 1, (size_t)(close - s - 1));
+		key[close - s - 1] = '\0';
+		val = json_string_value(json_object_get(p->slots, key));
+		if (val == NULL || *val == '\0' || strcmp(val, ".") == 0 ||
+		    strcmp(val, "..") == 0)
+			return ctl_main_usage_error(p->res, p->verb,
+			    "--%s must not be '%s'", key, val ? val : "");
+		ctl_buf_addesc(b, val);
+		s = close + 1;
+	}
+	return 0;
+}
+
+/* Appends the filters of a GET as an encoded query string. */
+static void
+cmd_query(json_t *vals, struct ctl_buf *b)
+{
+	const char	*key;
+	json_t		*val;
+	struct ctl_buf	 v = { 0 };
+	char		 sep = '?';
+
+	json_object_foreach(vals, key, val) {
+		ctl_buf_add(b, &sep, 1);
+		ctl_buf_addesc(b, key);
+		ctl_buf_adds(b, "=");
+		v.len = 0;
+		if (json_is_string(val))
+			ctl_buf_adds(&v, json_string_value(val));
+		else
+			ctl_out_value(&v, val);
+		ctl_buf_addesc(b, ctl_buf_str(&v));
+		sep = '&';
+	}
+	ctl_buf_free(&v);
+}
+
+static int
+cmd_build(struct cmd_parse *p, struct ctl_req *req)
+{
+	struct ctl_buf	 path = { 0 };
+	int		 rc;
+
+	if ((rc = cmd_path(p, &path)) != 0) {
+		ctl_buf_free(&path);
+		return rc;
+	}
+	if (p->pos != NULL) {
+		ctl_buf_adds(&path, "/");
+		ctl_buf_addesc(&path, p->pos);
+	}
+	if (p->verb->suffix != NULL)
+		ctl_buf_adds(&path, p->verb->suffix);
+	req->method = p->verb->method;
+	req->noauth = (p->verb->flags & CTL_V_NOAUTH) != 0;
+	if (req->method == CTL_POST || req->method == CTL_PATCH)
+		req->body = json_incref(p->vals);
+	else if (req->method == CTL_GET)
+		cmd_query(p->vals, &path);
+	req->path = ctl_buf_take(&path);
+	return 0;
+}
+
+/*
+ * Parses argv (the words after VERB) into req.  Returns 0, a usage exit
+ * code after a message, or -1 when help was asked for and printed.
+ */
+int
+ctl_cmd_parse(struct ctl_conf *c, const struct ctl_res *r, const struct ctl_verb *v,
+    int argc, char **argv, struct ctl_req *req)
+{
+	struct cmd_parse	 p;
+	int			 rc, n = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.res = r;
+	p.verb = v;
+	while (v->opts != NULL && v->opts[n].flag != NULL)
+		n++;
+	if (n > CMD_MAXOPT) {
+		fprintf(stderr, "veneerctl: %s %s: too many options in the table\n",
+		    r->name, v->name);
+		return CTL_EXIT_USAGE;
+	}
+	if ((p.vals = json_object()) == NULL || (p.slots = json_object()) == NULL)
+		ctl_buf_oom();
+	if ((rc = cmd_args(c, &p, argc, argv)) == 0 &&
+	    (rc = cmd_complete(&p)) == 0) {
+		cmd_unwrap(&p);
+		rc = cmd_build(&p, req);
+	}
+	json_decref(p.vals);
+	json_decref(p.slots);
+	return rc;
+}
+
+/* Sends the request and prints the answer. */
+int
+ctl_cmd_exec(const struct ctl_conf *c, const struct ctl_res *r,
+    const struct ctl_verb *v, const struct ctl_req *req)
+{
+	json_t	*ans = NULL;
+	int	 rc;
+
+	if (v->shape == CTL_S_LIST)
+		rc = ctl_http_list(c, req, &ans);
+	else
+		rc = ctl_http_call(c, req, &ans);
+	if (rc != 0)
+		return rc;
+	if ((v->shape == CTL_S_ROW || v->shape == CTL_S_SHOW) && !json_is_object(ans)) {
+		fprintf(stderr, "veneerctl: unexpected answer from veneerd: "
+		    "expected a JSON object\n");
+		json_decref(ans);
+		return CTL_EXIT_TRANSPORT;
+	}
+	rc = ctl_out_print(c, r, v, ans);
+	json_decref(ans);
+	return rc;
+}
+
+void
+ctl_cmd_free(struct ctl_req *req)
+{
+	free(req->path);
+	json_decref(req->body);
+	req->path = NULL;
+	req->body = NULL;
+}

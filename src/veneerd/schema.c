@@ -1,0 +1,77 @@
+/*
+ * The schema as a list of forward migrations. A store records the number of migrations
+ * it has applied; opening it applies the rest, each in its own transaction. Never edit a
+ * migration that has shipped: add one.
+ */
+#include "schema.h"
+
+#include <stddef.h>
+
+static const char *const schema_migrations[] = {
+	/* 1: the foundation's resources. */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL, revision INTEGER NOT NULL);"
+	"CREATE TABLE tokens (id TEXT PRIMARY KEY,"
+	"  tenant TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+	"  name TEXT, hash TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);"
+	"CREATE TABLE networks (id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id),"
+	"  name TEXT NOT NULL, vnid INTEGER NOT NULL UNIQUE, main_router TEXT NOT NULL,"
+	"  created INTEGER NOT NULL, revision INTEGER NOT NULL, UNIQUE (tenant, name));"
+	"CREATE TABLE network_cidrs (network TEXT NOT NULL REFERENCES networks(id) ON DELETE CASCADE,"
+	"  addr INTEGER NOT NULL, len INTEGER NOT NULL, pos INTEGER NOT NULL,"
+	"  PRIMARY KEY (network, addr, len));"
+	"CREATE TABLE macs (network TEXT NOT NULL, mac TEXT NOT NULL, owner TEXT NOT NULL,"
+	"  PRIMARY KEY (network, mac));"
+	"CREATE TABLE routers (id TEXT PRIMARY KEY, network TEXT NOT NULL REFERENCES networks(id),"
+	"  tenant TEXT NOT NULL, name TEXT NOT NULL, mac TEXT NOT NULL, asn INTEGER NOT NULL,"
+	"  main INTEGER NOT NULL, created INTEGER NOT NULL, revision INTEGER NOT NULL,"
+	"  UNIQUE (network, name));"
+	"CREATE TABLE links (id TEXT PRIMARY KEY, network TEXT NOT NULL REFERENCES networks(id),"
+	"  tenant TEXT NOT NULL, a TEXT NOT NULL REFERENCES routers(id),"
+	"  b TEXT NOT NULL REFERENCES routers(id), lo TEXT NOT NULL, hi TEXT NOT NULL,"
+	"  created INTEGER NOT NULL, revision INTEGER NOT NULL, UNIQUE (lo, hi));"
+	"CREATE TABLE hosts (name TEXT PRIMARY KEY, address TEXT NOT NULL UNIQUE,"
+	"  encap TEXT NOT NULL, prefix TEXT, state TEXT NOT NULL, last_seen INTEGER,"
+	"  created INTEGER NOT NULL, revision INTEGER NOT NULL);"
+	"CREATE TABLE subnets (id TEXT PRIMARY KEY, network TEXT NOT NULL REFERENCES networks(id),"
+	"  tenant TEXT NOT NULL, name TEXT, addr INTEGER NOT NULL, len INTEGER NOT NULL,"
+	"  router TEXT NOT NULL REFERENCES routers(id), created INTEGER NOT NULL,"
+	"  revision INTEGER NOT NULL, UNIQUE (network, name));"
+	"CREATE TABLE ports (id TEXT PRIMARY KEY, network TEXT NOT NULL REFERENCES networks(id),"
+	"  subnet TEXT NOT NULL REFERENCES subnets(id), tenant TEXT NOT NULL,"
+	"  host TEXT REFERENCES hosts(name), name TEXT, mac TEXT NOT NULL, ip INTEGER NOT NULL,"
+	"  claimable TEXT NOT NULL, sdc INTEGER NOT NULL, routing INTEGER NOT NULL,"
+	"  device TEXT NOT NULL, state TEXT NOT NULL, created INTEGER NOT NULL,"
+	"  revision INTEGER NOT NULL, UNIQUE (subnet, name));"
+	"CREATE UNIQUE INDEX ports_host_device ON ports (host, device) WHERE host IS NOT NULL;"
+	"CREATE INDEX ports_host ON ports (host);"
+	"CREATE TABLE port_addrs (subnet TEXT NOT NULL, addr INTEGER NOT NULL,"
+	"  port TEXT NOT NULL REFERENCES ports(id) ON DELETE CASCADE, pos INTEGER NOT NULL,"
+	"  PRIMARY KEY (subnet, addr));"
+	"CREATE INDEX port_addrs_port ON port_addrs (port);"
+	"CREATE TABLE routes (id TEXT PRIMARY KEY, network TEXT NOT NULL REFERENCES networks(id),"
+	"  tenant TEXT NOT NULL, router TEXT NOT NULL REFERENCES routers(id),"
+	"  addr INTEGER NOT NULL, len INTEGER NOT NULL, target TEXT NOT NULL,"
+	"  target_type TEXT NOT NULL, created INTEGER NOT NULL, revision INTEGER NOT NULL,"
+	"  UNIQUE (router, addr, len, target));"
+	"CREATE INDEX routes_target ON routes (target);"
+	"CREATE TABLE changes (revision INTEGER NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,"
+	"  op TEXT NOT NULL, network TEXT);"
+	"CREATE INDEX changes_revision ON changes (revision);"
+	"INSERT INTO meta (key, value) VALUES ('revision', 0), ('next_vnid', 1);",
+};
+
+const char *
+schema_migration(int i)
+{
+	if (i < 0 || i >= (int)(sizeof(schema_migrations) / sizeof(schema_migrations[0])))
+		return NULL;
+	return schema_migrations[i];
+}
+
+int
+schema_latest(void)
+{
+	return (int)(sizeof(schema_migrations) / sizeof(schema_migrations[0]));
+}

@@ -1,0 +1,337 @@
+#include "store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "schema.h"
+
+#define STORE_STMT_SLOTS 512
+
+const double store_hist_bounds[11] = {
+	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+};
+
+struct store {
+	sqlite3 *db;
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} stmts[STORE_STMT_SLOTS];
+	int in_write;
+	int bumped;
+	int64_t revision; /* last committed */
+	int64_t pending;  /* revision of the open write transaction once bumped */
+	struct store_stats stats;
+};
+
+sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
+const struct store_stats *
+store_stats(const struct store *st)
+{
+	return &st->stats;
+}
+
+static int
+store_exec_sql(struct store *st, const char *sql, char *err, size_t errsz)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errsz, "%s", msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_schema_version(struct store *st)
+{
+	return (int)store_i(st, "SELECT COALESCE(MAX(version), 0) FROM schema_version", 0, "");
+}
+
+static int
+store_migrate(struct store *st, char *err, size_t errsz)
+{
+	int have;
+
+	if (store_exec_sql(st, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER "
+		"PRIMARY KEY, applied INTEGER NOT NULL)", err, errsz) < 0)
+		return -1;
+	have = store_schema_version(st);
+	if (have > schema_latest()) {
+		snprintf(err, errsz, "store has schema version %d, newer than this veneerd (%d)",
+		    have, schema_latest());
+		return -1;
+	}
+	for (int v = have; v < schema_latest(); v++) {
+		if (store_exec_sql(st, "BEGIN IMMEDIATE", err, errsz) < 0)
+			return -1;
+		if (store_exec_sql(st, schema_migration(v), err, errsz) < 0 ||
+		    store_x(st, "INSERT INTO schema_version (version, applied) VALUES (?, ?)", "ii",
+			(int64_t)v + 1, (int64_t)time(NULL)) != SQLITE_DONE ||
+		    store_exec_sql(st, "COMMIT", err, errsz) < 0) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			if (err[0] == '\0')
+				snprintf(err, errsz, "migration %d: %s", v + 1, sqlite3_errmsg(st->db));
+			return -1;
+		}
+		log_info("store: migrated to schema version %d", v + 1);
+	}
+	return 0;
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errsz)
+{
+	struct store *st = calloc(1, sizeof(*st));
+
+	err[0] = '\0';
+	if (st == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
+		store_close(st);
+		return NULL;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	/*
+	 * WAL with synchronous=FULL fsyncs the log at every commit, so an answered write
+	 * survives power loss, not just a crash of veneerd.
+	 */
+	if (store_exec_sql(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		"PRAGMA foreign_keys=ON;", err, errsz) < 0 || store_migrate(st, err, errsz) < 0) {
+		store_close(st);
+		return NULL;
+	}
+	st->revision = store_meta_get(st, "revision", 0);
+	return st;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < STORE_STMT_SLOTS; i++)
+		if (st->stmts[i].stmt)
+			sqlite3_finalize(st->stmts[i].stmt);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+static sqlite3_stmt *
+store_prepare(struct store *st, const char *sql)
+{
+	size_t h = ((uintptr_t)sql >> 3) % STORE_STMT_SLOTS;
+
+	for (size_t n = 0; n < STORE_STMT_SLOTS; n++, h = (h + 1) % STORE_STMT_SLOTS) {
+		if (st->stmts[h].sql == sql)
+			return st->stmts[h].stmt;
+		if (st->stmts[h].sql == NULL) {
+			if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				&st->stmts[h].stmt, NULL) != SQLITE_OK)
+				fatalx("store: cannot prepare \"%s\": %s", sql, sqlite3_errmsg(st->db));
+			st->stmts[h].sql = sql;
+			return st->stmts[h].stmt;
+		}
+	}
+	fatalx("store: statement cache full");
+}
+
+static void
+store_bind(sqlite3_stmt *s, const char *fmt, va_list ap)
+{
+	for (int i = 1; *fmt; fmt++, i++) {
+		switch (*fmt) {
+		case 's': {
+			const char *v = va_arg(ap, const char *);
+
+			if (v)
+				sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(s, i);
+			break;
+		}
+		case 'i':
+			sqlite3_bind_int64(s, i, va_arg(ap, int64_t));
+			break;
+		case 'u':
+			sqlite3_bind_int64(s, i, va_arg(ap, uint32_t));
+			break;
+		case 'b':
+			sqlite3_bind_int(s, i, va_arg(ap, int));
+			break;
+		default:
+			fatalx("store: bad bind format %c", *fmt);
+		}
+	}
+}
+
+static sqlite3_stmt *
+store_vq(struct store *st, const char *sql, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *s = store_prepare(st, sql);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	store_bind(s, fmt, ap);
+	return s;
+}
+
+sqlite3_stmt *
+store_q(struct store *st, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	sqlite3_stmt *s;
+
+	va_start(ap, fmt);
+	s = store_vq(st, sql, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+int
+store_x(struct store *st, const char *sql, const char *fmt, ...)
+{
+	va_list ap;
+	sqlite3_stmt *s;
+	int rc;
+
+	va_start(ap, fmt);
+	s = store_vq(st, sql, fmt, ap);
+	va_end(ap);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		log_warnx("store: %s: %s", sql, sqlite3_errmsg(st->db));
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
+int64_t
+store_i(struct store *st, const char *sql, int64_t dflt, const char *fmt, ...)
+{
+	va_list ap;
+	sqlite3_stmt *s;
+	int64_t v = dflt;
+
+	va_start(ap, fmt);
+	s = store_vq(st, sql, fmt, ap);
+	va_end(ap);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}
+
+int64_t
+store_meta_get(struct store *st, const char *key, int64_t dflt)
+{
+	return store_i(st, "SELECT value FROM meta WHERE key = ?", dflt, "s", key);
+}
+
+void
+store_meta_set(struct store *st, const char *key, int64_t v)
+{
+	store_x(st, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+	    "SET value = excluded.value", "si", key, v);
+}
+
+int
+store_begin(struct store *st, int write)
+{
+	int rc = sqlite3_step(store_q(st, write ? "BEGIN IMMEDIATE" : "BEGIN", ""));
+
+	sqlite3_reset(store_q(st, write ? "BEGIN IMMEDIATE" : "BEGIN", ""));
+	if (rc != SQLITE_DONE)
+		return rc;
+	st->in_write = write;
+	st->bumped = 0;
+	return 0;
+}
+
+static void
+store_observe(struct store *st, double secs)
+{
+	int b = 0;
+
+	while (b < 11 && secs > store_hist_bounds[b])
+		b++;
+	st->stats.commit_hist[b]++;
+	st->stats.commit_sum += secs;
+	st->stats.commits++;
+}
+
+int
+store_commit(struct store *st)
+{
+	struct timespec a, b;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	rc = sqlite3_step(store_q(st, "COMMIT", ""));
+	sqlite3_reset(store_q(st, "COMMIT", ""));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (rc != SQLITE_DONE) {
+		st->stats.commit_failures++;
+		log_warnx("store: commit failed: %s", sqlite3_errmsg(st->db));
+		store_rollback(st);
+		return rc;
+	}
+	if (st->in_write) {
+		store_observe(st, (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
+		if (st->bumped)
+			st->revision = st->pending;
+	}
+	st->in_write = 0;
+	st->bumped = 0;
+	return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db) == 0) {
+		sqlite3_step(store_q(st, "ROLLBACK", ""));
+		sqlite3_reset(store_q(st, "ROLLBACK", ""));
+	}
+	st->in_write = 0;
+	st->bumped = 0;
+}
+
+int64_t
+store_bump(struct store *st)
+{
+	if (!st->bumped) {
+		st->pending = store_meta_get(st, "revision", 0) + 1;
+		store_meta_set(st, "revision", st->pending);
+		st->bumped = 1;
+	}
+	return st->pending;
+}
+
+int64_t
+store_revision(struct store *st)
+{
+	return st->revision;
+}
+
+void
+store_change(struct store *st, const char *kind, const char *id, const char *op,
+    const char *network)
+{
+	store_x(st, "INSERT INTO changes (revision, kind, id, op, network) VALUES (?, ?, ?, ?, ?)",
+	    "issss", store_bump(st), kind, id, op, network);
+}

@@ -1,0 +1,62 @@
+/*
+ * The durable store of desired state: SQLite in WAL mode with synchronous=FULL, a schema
+ * version and forward migrations, cached prepared statements, and the global revision
+ * that every committed write advances.
+ */
+#ifndef VENEER_STORE_H
+#define VENEER_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+struct store_stats {
+	uint64_t commits;
+	uint64_t commit_failures;
+	uint64_t commit_hist[12]; /* cumulative-free buckets, see store_hist_bounds */
+	double commit_sum;        /* seconds */
+};
+
+extern const double store_hist_bounds[11];
+
+/* store.c */
+/* Opens (creating if needed) and migrates to the current schema; NULL with err on failure. */
+struct store *store_open(const char *path, char *err, size_t errsz);
+void store_close(struct store *st);
+sqlite3 *store_db(struct store *st);
+int store_schema_version(struct store *st);
+const struct store_stats *store_stats(const struct store *st);
+
+/* BEGIN IMMEDIATE (write) or BEGIN (read); 0 or an SQLite error code. */
+int store_begin(struct store *st, int write);
+/* Commits; the write is durable when this returns 0. */
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+/*
+ * Returns the revision that the current write transaction will commit as, advancing the
+ * stored counter on first use inside the transaction.
+ */
+int64_t store_bump(struct store *st);
+/* The last committed revision. */
+int64_t store_revision(struct store *st);
+/* Records a change (kind, id, op "create"/"update"/"delete") at the current revision. */
+void store_change(struct store *st, const char *kind, const char *id, const char *op,
+    const char *network);
+
+/*
+ * Returns a cached statement for sql (a string literal: the cache is keyed by pointer),
+ * reset and bound from fmt: 's' text (NULL binds NULL), 'i' int64, 'u' uint32, 'b' int.
+ * Aborts on a bad statement: SQL text is program text, not input.
+ */
+sqlite3_stmt *store_q(struct store *st, const char *sql, const char *fmt, ...);
+/* Runs a statement that returns no rows; SQLite result code. */
+int store_x(struct store *st, const char *sql, const char *fmt, ...);
+/* First column of the first row as int64, or dflt when there is no row. */
+int64_t store_i(struct store *st, const char *sql, int64_t dflt, const char *fmt, ...);
+/* Metadata integers (revision, next vnid). */
+int64_t store_meta_get(struct store *st, const char *key, int64_t dflt);
+void store_meta_set(struct store *st, const char *key, int64_t v);
+
+#endif

@@ -1,0 +1,189 @@
+/* Tenants and their API tokens. */
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+#include "vd.h"
+
+static json_t *
+tenant_json(struct api_req *req, sqlite3_stmt *r)
+{
+	(void)req;
+	return json_pack("{s:o, s:o, s:o, s:I}", "id", api_col_str(r, 0), "name",
+	    api_col_str(r, 1), "created", api_col_time(r, 2), "revision",
+	    (json_int_t)sqlite3_column_int64(r, 3));
+}
+
+static const struct api_filter tenant_filters[] = {
+	{"name", "name = ?", API_F_TEXT},
+	{NULL, NULL, 0},
+};
+
+static const struct api_kind tenant_kind = {
+	"tenant", "tenants", "id", "id, name, created, revision", 0, tenant_filters, tenant_json,
+};
+
+static json_t *
+token_json(struct api_req *req, sqlite3_stmt *r)
+{
+	(void)req;
+	return json_pack("{s:o, s:o, s:o, s:o}", "id", api_col_str(r, 0), "tenant",
+	    api_col_str(r, 1), "name", api_col_str(r, 2), "created", api_col_time(r, 3));
+}
+
+static const struct api_kind token_kind = {
+	"token", "tokens", "id", "id, tenant, name, created", 0, NULL, token_json,
+};
+
+static const struct jv_field tenant_spec[] = {
+	{"name", JV_NAME, JV_REQ, 0, 0, NULL},
+	{NULL, 0, 0, 0, 0, NULL},
+};
+
+static const struct jv_field token_spec[] = {
+	{"name", JV_NAME, JV_NULLABLE, 0, 0, NULL},
+	{NULL, 0, 0, 0, 0, NULL},
+};
+
+/* A tenant token may only see its own tenant: anything else is "not found". */
+static int
+tenant_visible(struct api_req *req, const char *id)
+{
+	if (!req->is_admin && strcmp(id, req->tenant) != 0)
+		return 0;
+	return store_i(req->st, "SELECT 1 FROM tenants WHERE id = ?", 0, "s", id) == 1;
+}
+
+int
+tenant_list(struct api_req *req, struct api_resp *resp)
+{
+	return api_list(req, resp, &tenant_kind, req->is_admin ? NULL : "id = ?",
+	    req->is_admin ? NULL : req->tenant);
+}
+
+int
+tenant_get(struct api_req *req, struct api_resp *resp)
+{
+	if (!tenant_visible(req, req->seg[2]))
+		return api_not_found(resp, "tenant", req->seg[2]);
+	return api_get(req, resp, &tenant_kind, req->seg[2]);
+}
+
+static int
+tenant_name_taken(struct api_req *req, struct api_resp *resp, const char *name)
+{
+	if (store_i(req->st, "SELECT 1 FROM tenants WHERE name = ?", 0, "s", name) != 1)
+		return 0;
+	api_err(resp, 409, "duplicate", "name", "a tenant named %s exists", name);
+	return 1;
+}
+
+int
+tenant_create(struct api_req *req, struct api_resp *resp)
+{
+	char id[32];
+	const char *name;
+	int64_t rev;
+
+	if (api_check_body(req, resp, tenant_spec, JV_MODE_CREATE) < 0)
+		return 0;
+	name = api_str(req, "name");
+	if (tenant_name_taken(req, resp, name))
+		return 0;
+	util_new_id("ten-", id, sizeof(id));
+	rev = api_change(req, "tenant", id, "create", NULL);
+	store_x(req->st, "INSERT INTO tenants (id, name, created, revision) VALUES (?, ?, ?, ?)",
+	    "ssii", id, name, (int64_t)time(NULL), rev);
+	return api_ok(resp, 201, api_load(req, &tenant_kind, id));
+}
+
+int
+tenant_patch(struct api_req *req, struct api_resp *resp)
+{
+	const char *id = req->seg[2], *name;
+	int64_t rev;
+
+	if (!tenant_visible(req, id))
+		return api_not_found(resp, "tenant", id);
+	if (api_check_body(req, resp, tenant_spec, JV_MODE_PATCH) < 0)
+		return 0;
+	if ((name = api_str(req, "name")) != NULL) {
+		if (store_i(req->st, "SELECT 1 FROM tenants WHERE name = ? AND id != ?", 0, "ss",
+		    name, id) == 1)
+			return api_err(resp, 409, "duplicate", "name", "a tenant named %s exists",
+			    name);
+		rev = api_change(req, "tenant", id, "update", NULL);
+		store_x(req->st, "UPDATE tenants SET name = ?, revision = ? WHERE id = ?", "sis",
+		    name, rev, id);
+	}
+	return api_ok(resp, 200, api_load(req, &tenant_kind, id));
+}
+
+int
+tenant_delete(struct api_req *req, struct api_resp *resp)
+{
+	const char *id = req->seg[2];
+	int64_t n;
+
+	if (!tenant_visible(req, id))
+		return api_not_found(resp, "tenant", id);
+	n = store_i(req->st, "SELECT COUNT(*) FROM networks WHERE tenant = ?", 0, "s", id);
+	if (n > 0)
+		return api_err(resp, 409, "has_dependents", NULL,
+		    "tenant %s still has %lld network(s)", id, (long long)n);
+	api_change(req, "tenant", id, "delete", NULL);
+	store_x(req->st, "DELETE FROM tokens WHERE tenant = ?", "s", id);
+	store_x(req->st, "DELETE FROM tenants WHERE id = ?", "s", id);
+	resp->status = 204;
+	return 0;
+}
+
+int
+token_list(struct api_req *req, struct api_resp *resp)
+{
+	if (!tenant_visible(req, req->seg[2]))
+		return api_not_found(resp, "tenant", req->seg[2]);
+	return api_list(req, resp, &token_kind, "tenant = ?", req->seg[2]);
+}
+
+int
+token_create(struct api_req *req, struct api_resp *resp)
+{
+	const char *tenant = req->seg[2];
+	char id[32], secret[72], hex[65];
+	uint8_t raw[32], h[32];
+	json_t *o;
+
+	if (!tenant_visible(req, tenant))
+		return api_not_found(resp, "tenant", tenant);
+	if (api_check_body(req, resp, token_spec, JV_MODE_CREATE) < 0)
+		return 0;
+	util_new_id("tok-", id, sizeof(id));
+	util_random(raw, sizeof(raw));
+	memcpy(secret, "vnr_", 4);
+	util_hex(raw, sizeof(raw), secret + 4);
+	auth_hash(secret, h);
+	util_hex(h, sizeof(h), hex);
+	/* Tokens are credentials, not network state: no revision, no change record. */
+	store_x(req->st, "INSERT INTO tokens (id, tenant, name, hash, created) "
+	    "VALUES (?, ?, ?, ?, ?)", "ssssi", id, tenant, api_str(req, "name"), hex,
+	    (int64_t)time(NULL));
+	o = api_load(req, &token_kind, id);
+	json_object_set_new(o, "token", json_string(secret));
+	return api_ok(resp, 201, o);
+}
+
+int
+token_delete(struct api_req *req, struct api_resp *resp)
+{
+	const char *tenant = req->seg[2], *id = req->seg[4];
+
+	if (!tenant_visible(req, tenant))
+		return api_not_found(resp, "tenant", tenant);
+	if (store_i(req->st, "SELECT 1 FROM tokens WHERE id = ? AND tenant = ?", 0, "ss", id,
+	    tenant) != 1)
+		return api_not_found(resp, "token", id);
+	store_x(req->st, "DELETE FROM tokens WHERE id = ?", "s", id);
+	resp->status = 204;
+	return 0;
+}
