@@ -156,16 +156,30 @@ cmd_option(struct cmd_parse *p, int argc, char **argv, int *i)
 	return cmd_store(p, idx, val);
 }
 
+/*
+ * Whether s can be one path segment.  "." and ".." would name the collection
+ * or its parent; '/' is refused although it is sent encoded, because veneerd
+ * (libmicrohttpd) decodes %2F before routing, so "ten-1/tokens" would reach
+ * another resource.  No id or host name holds any of these.
+ */
+#define CMD_SEGMENT_RULE "ids and names are never empty, '.', '..' or hold '/'"
+
+static int
+cmd_segment_ok(const char *s)
+{
+	return *s != '\0' && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
+	    strchr(s, '/') == NULL;
+}
+
 static int
 cmd_positional(struct cmd_parse *p, const char *arg)
 {
 	if (p->verb->pos == NULL || p->pos != NULL)
 		return ctl_main_usage_error(p->res, p->verb, "unexpected argument '%s'",
 		    arg);
-	/* "." and ".." would name the collection or its parent, not an object. */
-	if (*arg == '\0' || strcmp(arg, ".") == 0 || strcmp(arg, "..") == 0)
-		return ctl_main_usage_error(p->res, p->verb, "%s must not be '%s'",
-		    p->verb->pos, arg);
+	if (!cmd_segment_ok(arg))
+		return ctl_main_usage_error(p->res, p->verb, "bad %s '%s': %s",
+		    p->verb->pos, arg, CMD_SEGMENT_RULE);
 	p->pos = arg;
 	return 0;
 }
@@ -260,10 +274,9 @@ cmd_path(struct cmd_parse *p, struct ctl_buf *b)
 		memcpy(key, s + 1, (size_t)(close - s - 1));
 		key[close - s - 1] = '\0';
 		val = json_string_value(json_object_get(p->slots, key));
-		if (val == NULL || *val == '\0' || strcmp(val, ".") == 0 ||
-		    strcmp(val, "..") == 0)
-			return ctl_main_usage_error(p->res, p->verb,
-			    "--%s must not be '%s'", key, val ? val : "");
+		if (val == NULL || !cmd_segment_ok(val))
+			return ctl_main_usage_error(p->res, p->verb, "bad --%s '%s': %s",
+			    key, val ? val : "", CMD_SEGMENT_RULE);
 		ctl_buf_addesc(b, val);
 		s = close + 1;
 	}

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -20,7 +19,6 @@
 #define HTTP_MAX_ANSWER	((size_t)64 << 20)
 
 static CURL	*http_curl;
-static char	 http_retry[32];	/* Retry-After of the last answer */
 
 struct http_sink {
 	struct ctl_buf	 body;
@@ -57,27 +55,6 @@ http_write(char *p, size_t size, size_t n, void *arg)
 		return 0;	/* makes curl stop with CURLE_WRITE_ERROR */
 	}
 	ctl_buf_add(&s->body, p, len);
-	return len;
-}
-
-/* Keeps Retry-After, the one header a 429 message needs. */
-static size_t
-http_header(char *p, size_t size, size_t n, void *arg)
-{
-	static const char	 name[] = "retry-after:";
-	size_t			 len = size * n, i, k = 0;
-
-	(void)arg;
-	if (len < sizeof(name) - 1 || strncasecmp(p, name, sizeof(name) - 1) != 0)
-		return len;
-	for (i = sizeof(name) - 1; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
-		;
-	for (; i < len && k + 1 < sizeof(http_retry); i++) {
-		if (p[i] == '\r' || p[i] == '\n')
-			break;
-		http_retry[k++] = ((unsigned char)p[i] < 0x20) ? '?' : p[i];
-	}
-	http_retry[k] = '\0';
 	return len;
 }
 
@@ -133,7 +110,6 @@ http_setup(const struct ctl_conf *c, const struct ctl_req *r, const char *url,
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, http_header);
 	if (r->method != CTL_GET)
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, methods[r->method]);
 	if (body != NULL) {
@@ -158,7 +134,6 @@ http_perform(const struct ctl_conf *c, const struct ctl_req *r, const char *path
 	ctl_buf_adds(&url, c->url);
 	ctl_buf_adds(&url, path);
 	hdrs = http_headers(c, r);
-	http_retry[0] = '\0';
 	http_setup(c, r, ctl_buf_str(&url), body, sink, errbuf);
 	curl_easy_setopt(http_curl, CURLOPT_HTTPHEADER, hdrs);
 	res = curl_easy_perform(http_curl);
@@ -221,8 +196,6 @@ http_error(const struct ctl_conf *c, const struct ctl_req *r, long status,
 		ctl_buf_addsafe(&msg, field);
 		ctl_buf_adds(&msg, ")");
 	}
-	if (status == 429 && http_retry[0] != '\0')
-		ctl_buf_addf(&msg, " (retry after %s s)", http_retry);
 	fprintf(stderr, "%s\n", ctl_buf_str(&msg));
 	if (status == 401 && (c->token == NULL || r->noauth))
 		fputs("veneerctl: no token was sent: use --token or VENEER_TOKEN\n", stderr);
@@ -258,7 +231,7 @@ http_decode(const struct ctl_conf *c, const struct ctl_req *r, long status,
 }
 
 static int
-http_get(const struct ctl_conf *c, const struct ctl_req *r, const char *path,
+http_request(const struct ctl_conf *c, const struct ctl_req *r, const char *path,
     json_t **out)
 {
 	struct http_sink	 sink;
@@ -277,7 +250,7 @@ http_get(const struct ctl_conf *c, const struct ctl_req *r, const char *path,
 int
 ctl_http_call(const struct ctl_conf *c, const struct ctl_req *r, json_t **out)
 {
-	return http_get(c, r, r->path, out);
+	return http_request(c, r, r->path, out);
 }
 
 /*
@@ -330,7 +303,7 @@ ctl_http_list(const struct ctl_conf *c, const struct ctl_req *r, json_t **out)
 			ctl_buf_adds(&path, strchr(r->path, '?') ? "&after=" : "?after=");
 			ctl_buf_addesc(&path, after);
 		}
-		if ((rc = http_get(c, r, ctl_buf_str(&path), &page)) != 0)
+		if ((rc = http_request(c, r, ctl_buf_str(&path), &page)) != 0)
 			break;
 		next = http_page(page, all, after, &rc);
 		json_decref(page);

@@ -199,7 +199,8 @@ main_check(struct ctl_conf *c, char **url)
 
 	if (strncmp(c->url, "http://", 7) != 0 && strncmp(c->url, "https://", 8) != 0)
 		return ctl_main_usage_error(NULL, NULL,
-		    "--url: expected http://HOST:PORT or https://..., not '%s'", c->url);
+		    "--url (or VENEER_URL): expected http://HOST:PORT or "
+		    "https://..., not '%s'", c->url);
 	if (c->token != NULL && *c->token == '\0')
 		c->token = NULL;
 	/* A CR or LF in the token would smuggle extra HTTP headers. */

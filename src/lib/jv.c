@@ -32,7 +32,7 @@ jv_parse_body(const char *buf, size_t len, struct jv_err *err)
 		return NULL;
 	}
 	/* Jansson refuses invalid UTF-8 and \u0000 unless asked otherwise: both are wanted. */
-	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (j == NULL) {
 		jv_fail(err, 400, "malformed_json", NULL, "malformed JSON at line %d column %d: %s",
 		    jerr.line, jerr.column, jerr.text);
