@@ -11,5 +11,6 @@ for corpus in tests/fuzz/corpus/*/; do
 	work=$(mktemp -d "/tmp/veneer-fuzz-$name.XXXXXX")
 	cp -r "$corpus". "$work/"
 	echo "fuzzing $name for ${secs}s (corpus copy in $work)"
-	"$build/tests/fuzz/fuzz_$name" -max_total_time="$secs" -max_len=4096 "$work"
+	"$build/tests/fuzz/fuzz_$name" -max_total_time="$secs" -max_len=4096 \
+		-artifact_prefix="$work/" "$work"
 done

@@ -303,10 +303,11 @@ jv_check(json_t *body, const struct jv_field *spec, enum jv_mode mode, int is_ad
 {
 	const char *key;
 	json_t *v;
+	void *tmp;
 
 	if (!json_is_object(body))
 		return jv_fail(err, 400, "invalid_body", NULL, "the body must be a JSON object");
-	json_object_foreach(body, key, v) {
+	json_object_foreach_safe(body, tmp, key, v) {
 		const struct jv_field *f = jv_find(spec, key);
 
 		if (f == NULL || (mode == JV_MODE_PATCH && (f->flags & JV_CREATE)))
@@ -316,14 +317,17 @@ jv_check(json_t *body, const struct jv_field *spec, enum jv_mode mode, int is_ad
 		if ((f->flags & JV_ADMIN) && !is_admin)
 			return jv_fail(err, 403, "forbidden", key, "only the admin may set %s", key);
 		if (json_is_null(v)) {
+			if (mode == JV_MODE_CREATE && !(f->flags & JV_REQ)) {
+				/* On create, null is "not given": drop it so handlers see the default. */
+				json_object_del(body, key);
+				continue;
+			}
 			if ((f->flags & JV_NULLABLE) && mode == JV_MODE_PATCH)
 				continue;
-			if (f->flags & JV_REQ)
+			if (f->flags & JV_REQ && mode == JV_MODE_CREATE)
 				return jv_fail(err, 400, "missing_field", key, "%s is required", key);
-			if (!(f->flags & JV_NULLABLE))
-				return jv_fail(err, 400, "invalid_type", key, "%s must be %s", key,
-				    jv_type_name(f->type));
-			continue;
+			return jv_fail(err, 400, "invalid_type", key, "%s must be %s", key,
+			    jv_type_name(f->type));
 		}
 		if (jv_check_value(f, v, err) < 0)
 			return -1;

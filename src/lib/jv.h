@@ -63,7 +63,8 @@ json_t *jv_parse_body(const char *buf, size_t len, struct jv_err *err);
 /*
  * Checks every member of body against spec (terminated by a NULL name): unknown fields,
  * missing required ones, types, formats and ranges. Returns 0, or -1 with err filled.
- * is_admin says whether JV_ADMIN fields may be sent.
+ * is_admin says whether JV_ADMIN fields may be sent. On create, an optional member that is
+ * null is removed from body (null means "not given").
  */
 int jv_check(json_t *body, const struct jv_field *spec, enum jv_mode mode, int is_admin,
     struct jv_err *err);

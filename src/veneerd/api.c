@@ -86,6 +86,10 @@ api_err(struct api_resp *resp, int status, const char *code, const char *field, 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Messages echo client bytes (paths, ids): keep them printable ASCII, valid JSON. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
 	e = json_pack("{s:s, s:s}", "code", code, "message", msg);
 	if (field && *field)
 		json_object_set_new(e, "field", json_string(field));
@@ -156,21 +160,28 @@ api_health(struct api_req *req, struct api_resp *resp)
 	    (json_int_t)store_revision(req->st), "version", VENEER_VERSION));
 }
 
+/* Splits "/v1/a/b" into segments; an empty segment ("//", a trailing "/") names nothing. */
 static int
 api_split(const char *path, struct api_req *req, char *buf, size_t bufsz)
 {
-	char *save = NULL, *tok;
+	char *p;
 
-	if (strlen(path) >= bufsz)
+	if (path[0] != '/' || strlen(path) >= bufsz)
 		return -1;
-	strcpy(buf, path);
+	strcpy(buf, path + 1);
 	req->nseg = 0;
-	for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-		if (req->nseg == API_MAX_SEGS)
+	for (p = buf;;) {
+		char *slash = strchr(p, '/');
+
+		if (slash)
+			*slash = '\0';
+		if (*p == '\0' || req->nseg == API_MAX_SEGS)
 			return -1;
-		req->seg[req->nseg++] = tok;
+		req->seg[req->nseg++] = p;
+		if (slash == NULL)
+			return 0;
+		p = slash + 1;
 	}
-	return 0;
 }
 
 static int

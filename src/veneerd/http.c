@@ -26,8 +26,30 @@ struct http_conn {
 	char *body;
 	size_t len;
 	size_t cap;
+	int started;
 	int too_large;
+	int encoded_slash; /* the raw path had %2F: a "/" inside a segment never names anything */
 };
+
+/*
+ * MHD percent-decodes the path before we see it, so "ten-1%2Ftokens" would be routed as
+ * two segments. The raw URI is only visible here, where the per-request state is born.
+ */
+static void *
+http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_conn *hc = calloc(1, sizeof(*hc));
+	size_t plen = strcspn(uri, "?");
+
+	(void)cls;
+	(void)conn;
+	if (hc == NULL)
+		return NULL;
+	for (size_t i = 0; i + 2 < plen; i++)
+		if (uri[i] == '%' && uri[i + 1] == '2' && (uri[i + 2] | 0x20) == 'f')
+			hc->encoded_slash = 1;
+	return hc;
+}
 
 static int
 http_parse_listen(const char *listen, struct sockaddr_storage *ss)
@@ -160,6 +182,8 @@ http_answer(struct http *h, struct MHD_Connection *conn, const char *url, const 
 	if (hc->too_large)
 		api_err(&resp, 413, "body_too_large", NULL, "the body exceeds %zu bytes",
 		    h->vd->cfg.max_body);
+	else if (hc->encoded_slash)
+		api_err(&resp, 404, "not_found", NULL, "no such path");
 	else
 		api_dispatch(h->vd, &in, &req, &resp);
 	log_debug(LOG_SUB_API, "%s %s -> %d", method, url, resp.status);
@@ -179,13 +203,12 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url, const char 
 	struct http_conn *hc = *con_cls;
 
 	(void)version;
-	if (hc == NULL) {
+	if (hc == NULL)
+		return MHD_NO; /* out of memory in http_uri_seen */
+	if (!hc->started) {
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 
-		hc = calloc(1, sizeof(*hc));
-		if (hc == NULL)
-			return MHD_NO;
-		*con_cls = hc;
+		hc->started = 1;
 		/* Refuse a declared oversize body before reading any of it. */
 		if (cl && strtoull(cl, NULL, 10) > h->vd->cfg.max_body) {
 			hc->too_large = 1;
@@ -302,6 +325,7 @@ http_start(struct vd *vd, const char *listen, char *err, size_t errsz)
 	    (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, http_access, h,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
+	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_seen, h,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256,
