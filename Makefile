@@ -14,7 +14,7 @@ $(BUILD)/build.ninja:
 	meson setup $(BUILD) --werror --prefix=$(PREFIX)
 
 $(ASAN_BUILD)/build.ninja:
-	meson setup $(ASAN_BUILD) --werror -Dbuildtype=debug -Db_sanitize=address,undefined \
+	CC=clang meson setup $(ASAN_BUILD) --werror -Dbuildtype=debug -Db_sanitize=address,undefined \
 		-Db_lundef=false
 
 deps:
@@ -27,7 +27,8 @@ demo: deps
 	$(MAKE) all
 	scripts/demo.sh $(BUILD)
 
-# Everything: unit tests and fuzz-corpus replay in the normal and the sanitizer builds,
+# Everything: unit tests and fuzz-corpus replay in the normal (gcc) and the sanitizer (clang)
+# builds,
 # then the API suite against both builds' veneerd.
 check: deps
 	$(MAKE) all

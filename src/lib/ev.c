@@ -13,6 +13,7 @@
 
 struct ev_io {
 	struct ev_loop *loop;
+	struct ev_io *prev, *next; /* the loop's live handles, freed with the loop */
 	int fd;
 	int dead;
 	ev_io_cb cb;
@@ -51,6 +52,7 @@ struct ev_loop {
 	} sigs[EV_MAX_SIGNALS];
 	int nsigs;
 	struct ev_timer *timers;
+	struct ev_io *ios;
 	struct ev_deferred *deferred;
 	ev_hook_cb before_sleep;
 	void *before_sleep_arg;
@@ -111,6 +113,8 @@ ev_loop_free(struct ev_loop *loop)
 {
 	if (loop == NULL)
 		return;
+	while (loop->ios)
+		ev_io_del(loop->ios);
 	ev_run_deferred(loop);
 	while (loop->timers) {
 		struct ev_timer *t = loop->timers;
@@ -163,6 +167,10 @@ ev_io_add(struct ev_loop *loop, int fd, uint32_t events, ev_io_cb cb, void *arg)
 		free(io);
 		return NULL;
 	}
+	io->next = loop->ios;
+	if (loop->ios)
+		loop->ios->prev = io;
+	loop->ios = io;
 	return io;
 }
 
@@ -181,6 +189,12 @@ ev_io_del(struct ev_io *io)
 	if (io == NULL || io->dead)
 		return;
 	epoll_ctl(io->loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+	if (io->prev)
+		io->prev->next = io->next;
+	else
+		io->loop->ios = io->next;
+	if (io->next)
+		io->next->prev = io->prev;
 	io->dead = 1;
 	ev_defer_free(io->loop, free, io);
 }

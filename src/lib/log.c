@@ -56,7 +56,7 @@ log_parse_debug(const char *list, unsigned *mask)
 	return 0;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_vemit(const char *level, const char *fmt, va_list ap, int err)
 {
 	char msg[1024];

@@ -293,7 +293,7 @@ http_on_timer(struct ev_timer *t, void *arg)
 	http_pump(arg);
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 http_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];

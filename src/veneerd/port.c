@@ -331,7 +331,7 @@ port_create(struct api_req *req, struct api_resp *resp)
 		return 0;
 	host = api_str(req, "host");
 	cl = json_object_get(req->body, "claimable");
-	claimable = json_dumps(cl ? cl : json_array(), JSON_COMPACT | JSON_ENCODE_ANY);
+	claimable = cl ? json_dumps(cl, JSON_COMPACT) : strdup("[]");
 	rev = api_change(req, "port", id, "create", ps.ref.network);
 	store_x(req->st, "INSERT INTO ports (id, network, subnet, tenant, host, name, mac, ip, "
 	    "claimable, sdc, routing, device, state, created, revision) VALUES (?, ?, ?, ?, ?, ?, "
@@ -364,7 +364,7 @@ port_patch_lists(struct api_req *req, struct api_resp *resp, const char *id,
 
 		if (port_check_claimable(req, resp, ps->ref.network, list) < 0)
 			return -1;
-		text = json_dumps(list, JSON_COMPACT | JSON_ENCODE_ANY);
+		text = json_dumps(list, JSON_COMPACT);
 		store_x(req->st, "UPDATE ports SET claimable = ? WHERE id = ?", "ss", text, id);
 		free(text);
 	}

@@ -40,9 +40,9 @@ def make_server(tmp_path):
     end of the test, SIGTERM then SIGKILL). Use .restart(), .kill9(), .start() freely."""
     made = []
 
-    def factory(rate_limit="0", extra_args=(), start=True):
+    def factory(rate_limit="0", extra_args=(), start=True, **kw):
         srv = vapi.Server(tmp_path / ("veneerd%d" % len(made)), rate_limit=rate_limit,
-                          extra_args=extra_args)
+                          extra_args=extra_args, **kw)
         made.append(srv)
         if start:
             srv.start()

@@ -297,6 +297,9 @@ def test_router_lifecycle(api, admin):
     assert r.json["mac"] == rt["mac"] and r.json["revision"] > rt["revision"]
     vapi.check_write_headers(r)
     assert_error(admin.patch(path, {"mac": "02:00:00:00:99:99"}), 422, "immutable", "mac")
+    assert_error(admin.patch(path, {"name": custom["name"]}), 409, "duplicate", "name")
+    assert_error(admin.patch(path, {"name": "main"}), 409, "duplicate", "name")
+    assert admin.fetch(path)["name"] == name + "-b"
     assert admin.fetch(path)["mac"] == rt["mac"]
 
     err = assert_error(admin.delete("/v1/routers/" + main["id"]), 409, "has_dependents")
@@ -690,6 +693,10 @@ def test_host_lifecycle(api, admin):
     assert r.json["address"] == addr2 and r.json["revision"] > h["revision"]
     vapi.check_write_headers(r)
     assert_error(admin.patch(path, {"address": "2001:db8::10"}), 409, "duplicate", "address")
+    assert_error(admin.patch(path, {"address": "224.0.0.5"}), 400, "invalid_value", "address")
+    assert_error(admin.patch(path, {"encap": "embed6", "prefix": "fd00:1::/64"}),
+                 409, "overlap", "prefix")
+    assert admin.fetch(path)["encap"] == "vxlan"
     r = admin.patch(path, {"encap": "embed6", "prefix": "fd00:2::/56"})
     assert r.status == 200, r
     assert r.json["encap"] == "embed6" and r.json["prefix"] == "fd00:2::/56"
@@ -780,6 +787,18 @@ def test_static_route_lifecycle(api, admin):
 # Revisions, pagination
 # ---------------------------------------------------------------------------------------------
 
+def test_token_writes_advance_revision(api, admin):
+    """Token creation and revocation are acknowledged writes like any other."""
+    t = admin.create("/v1/tenants", {"name": uniq("t")})
+    rev = admin.revision()
+    r = admin.post("/v1/tenants/%s/tokens" % t["id"], {"name": "x"})
+    assert r.status == 201, r
+    assert vapi.check_write_headers(r) == rev + 1 == admin.revision(), r
+    r = admin.delete("/v1/tenants/%s/tokens/%s" % (t["id"], r.json["id"]))
+    assert r.status == 204, r
+    assert vapi.check_write_headers(r) == rev + 2 == admin.revision(), r
+
+
 def test_every_write_advances_revision_by_one(api, admin):
     rev = admin.revision()
     r = admin.post("/v1/tenants", {"name": uniq("t")})
@@ -843,6 +862,9 @@ def test_pagination(api, admin, populated, path):
     assert "next" not in full.json or full.json["next"] in (None, ""), full
     ids = [o["id"] for o in items]
     assert len(ids) >= 5, ids
+    one = path if "/tokens" not in path else None
+    for o in items[:3] if one else []:
+        assert admin.fetch("%s/%s" % (one, o["id"])) == o
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
 
     pages, url = [], path + "?limit=2"

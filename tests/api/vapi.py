@@ -303,7 +303,8 @@ def ip4(s):
 class Server:
     """One veneerd process on a store in `directory`; restartable on the same store."""
 
-    def __init__(self, directory, admin_token=None, rate_limit="0", extra_args=()):
+    def __init__(self, directory, admin_token=None, rate_limit="0", extra_args=(),
+                 admin_token_in_env=False):
         self.dir = pathlib.Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.store = self.dir / "veneer.db"
@@ -311,6 +312,7 @@ class Server:
         self.admin_token = admin_token or ("admin-" + secrets.token_hex(16))
         self.rate_limit = rate_limit
         self.extra_args = list(extra_args)
+        self.admin_token_in_env = admin_token_in_env
         self.proc = None
         self.port = None
         self.expect_up = False
@@ -320,9 +322,10 @@ class Server:
 
     # ----------------------------------------------------------------------------------
     def args(self):
+        admin = [] if self.admin_token_in_env else ["--admin-token", self.admin_token]
         return [str(veneerd_binary()), "--listen", "127.0.0.1:%d" % self.port,
-                "--store", str(self.store), "--admin-token", self.admin_token,
-                "--rate-limit", self.rate_limit] + self.extra_args
+                "--store", str(self.store)] + admin + ["--rate-limit", self.rate_limit] + \
+            self.extra_args
 
     def start(self, timeout=10.0):
         binary = veneerd_binary()
@@ -335,8 +338,13 @@ class Server:
                 log.write(("=== start #%d: %s\n" % (self.starts, " ".join(self.args())))
                           .encode())
                 log.flush()
+                env = dict(os.environ)
+                env.pop("VENEER_ADMIN_TOKEN", None)
+                if self.admin_token_in_env:
+                    env["VENEER_ADMIN_TOKEN"] = self.admin_token
                 self.proc = subprocess.Popen(self.args(), stdin=subprocess.DEVNULL,
-                                             stdout=log, stderr=log, cwd=str(self.dir))
+                                             stdout=log, stderr=log, cwd=str(self.dir),
+                                             env=env)
             self.expect_up = True
             TOUCHED.add(self)
             deadline = time.monotonic() + timeout
