@@ -486,7 +486,7 @@ api_list(struct api_req *req, struct api_resp *resp, const struct api_kind *k,
 	}
 	snprintf(tail, sizeof(tail), " ORDER BY %s LIMIT %lld", k->idcol, (long long)limit + 1);
 	api_sql_add(&q, tail);
-	if (sqlite3_prepare_v2(store_db(req->st), q.text, -1, &s, NULL) != SQLITE_OK) {
+	if ((s = store_qtext(req->st, q.text)) == NULL) {
 		log_warnx("api: list %s: %s", k->kind, sqlite3_errmsg(store_db(req->st)));
 		return api_err(resp, 500, "internal", NULL, "list failed");
 	}
@@ -509,7 +509,7 @@ api_list(struct api_req *req, struct api_resp *resp, const struct api_kind *k,
 		}
 		json_array_append_new(items, k->to_json(req, s));
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	resp->status = 200;
 	return 0;
 }
@@ -524,7 +524,7 @@ api_load(struct api_req *req, const struct api_kind *k, const char *id)
 
 	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s = ?%s", k->select, k->table,
 	    k->idcol, scope ? " AND tenant = ?" : "");
-	if (sqlite3_prepare_v2(store_db(req->st), sql, -1, &s, NULL) != SQLITE_OK) {
+	if ((s = store_qtext(req->st, sql)) == NULL) {
 		log_warnx("api: load %s: %s", k->kind, sqlite3_errmsg(store_db(req->st)));
 		return NULL;
 	}
@@ -533,7 +533,7 @@ api_load(struct api_req *req, const struct api_kind *k, const char *id)
 		sqlite3_bind_text(s, 2, scope, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		o = k->to_json(req, s);
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	return o;
 }
 
@@ -568,7 +568,7 @@ api_ref(struct api_req *req, struct api_resp *resp, const char *table, const cha
 	snprintf(sql, sizeof(sql), "SELECT tenant, %s FROM %s WHERE id = ?%s",
 	    strcmp(table, "networks") == 0 ? "id" : "network", table,
 	    scope ? " AND tenant = ?" : "");
-	if (sqlite3_prepare_v2(store_db(req->st), sql, -1, &s, NULL) != SQLITE_OK) {
+	if ((s = store_qtext(req->st, sql)) == NULL) {
 		api_err(resp, 500, "internal", NULL, "lookup failed");
 		return -1;
 	}
@@ -580,7 +580,7 @@ api_ref(struct api_req *req, struct api_resp *resp, const char *table, const cha
 		snprintf(out->network, sizeof(out->network), "%s", sqlite3_column_text(s, 1));
 		found = 1;
 	}
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
 	if (!found) {
 		api_err(resp, 422, "invalid_reference", field, "%s: no such %.*s %.64s", field,
 		    (int)strlen(table) - 1, table, id);

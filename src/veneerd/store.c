@@ -10,6 +10,7 @@
 #include "schema.h"
 
 #define STORE_STMT_SLOTS 512
+#define STORE_TEXT_SLOTS 256
 
 const double store_hist_bounds[11] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
@@ -21,6 +22,10 @@ struct store {
 		const char *sql;
 		sqlite3_stmt *stmt;
 	} stmts[STORE_STMT_SLOTS];
+	struct {
+		char *sql; /* owned copy */
+		sqlite3_stmt *stmt;
+	} texts[STORE_TEXT_SLOTS];
 	int in_write;
 	int bumped;
 	int64_t revision; /* last committed */
@@ -128,6 +133,10 @@ store_close(struct store *st)
 	for (int i = 0; i < STORE_STMT_SLOTS; i++)
 		if (st->stmts[i].stmt)
 			sqlite3_finalize(st->stmts[i].stmt);
+	for (int i = 0; i < STORE_TEXT_SLOTS; i++) {
+		sqlite3_finalize(st->texts[i].stmt);
+		free(st->texts[i].sql);
+	}
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -149,6 +158,36 @@ store_prepare(struct store *st, const char *sql)
 		}
 	}
 	fatalx("store: statement cache full");
+}
+
+sqlite3_stmt *
+store_qtext(struct store *st, const char *sql)
+{
+	size_t h = 5381;
+	sqlite3_stmt *s;
+
+	for (const char *p = sql; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	h %= STORE_TEXT_SLOTS;
+	if (st->texts[h].sql && strcmp(st->texts[h].sql, sql) == 0) {
+		s = st->texts[h].stmt;
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return s;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+		return NULL;
+	/* One statement per slot: a colliding text evicts the older one. */
+	sqlite3_finalize(st->texts[h].stmt);
+	free(st->texts[h].sql);
+	st->texts[h].sql = strdup(sql);
+	st->texts[h].stmt = s;
+	if (st->texts[h].sql == NULL) {
+		sqlite3_finalize(s);
+		st->texts[h].stmt = NULL;
+		return NULL;
+	}
+	return s;
 }
 
 static void

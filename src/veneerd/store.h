@@ -51,6 +51,11 @@ void store_change(struct store *st, const char *kind, const char *id, const char
  * Aborts on a bad statement: SQL text is program text, not input.
  */
 sqlite3_stmt *store_q(struct store *st, const char *sql, const char *fmt, ...);
+/*
+ * As store_q for SQL text built at run time (cached by content, bounded); the caller binds
+ * and must sqlite3_reset() the statement when done. NULL if the text does not prepare.
+ */
+sqlite3_stmt *store_qtext(struct store *st, const char *sql);
 /* Runs a statement that returns no rows; SQLite result code. */
 int store_x(struct store *st, const char *sql, const char *fmt, ...);
 /* First column of the first row as int64, or dflt when there is no row. */

@@ -169,7 +169,7 @@ def test_default_page_is_1000(make_server):
     assert r.json.get("next")
     r2 = admin.get("/v1/tenants?after=" + r.json["next"])
     assert [o["id"] for o in r2.json["items"]] == ids[1000:] and not r2.json.get("next")
-    r3 = admin.get("/v1/tenants?limit=1000&after=" + ids[1])
+    r3 = admin.get("/v1/tenants?limit=1000&after=" + ids[2])
     assert len(r3.json["items"]) == 1000 and not r3.json.get("next")
 
 

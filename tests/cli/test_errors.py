@@ -156,7 +156,7 @@ def usage_cases(w):
         (["port", "update", a["port"], "--extra-ip", "10.0.1.50", "--no-extra-ips"],
          ["conflicts"]),
         (["port", "update", a["port"], "--no-host=yes"], ["takes no value"]),
-        (["tenant", "update", t], ["nothing to change"]),
+        (["network", "update", a["net"]], ["nothing to change"]),
         (["tenant", "update", "--name", "zz"], ["missing ID"]),
         (["tenant", "delete"], ["missing ID"]),
         (["tenant", "delete", t, "extra"], ["unexpected argument 'extra'"]),
