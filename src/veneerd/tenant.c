@@ -164,7 +164,7 @@ token_create(struct api_req *req, struct api_resp *resp)
 	util_hex(raw, sizeof(raw), secret + 4);
 	auth_hash(secret, h);
 	util_hex(h, sizeof(h), hex);
-	/* Tokens are credentials, not network state: no revision, no change record. */
+	api_change(req, "token", id, "create", NULL);
 	store_x(req->st, "INSERT INTO tokens (id, tenant, name, hash, created) "
 	    "VALUES (?, ?, ?, ?, ?)", "ssssi", id, tenant, api_str(req, "name"), hex,
 	    (int64_t)time(NULL));
@@ -183,6 +183,7 @@ token_delete(struct api_req *req, struct api_resp *resp)
 	if (store_i(req->st, "SELECT 1 FROM tokens WHERE id = ? AND tenant = ?", 0, "ss", id,
 	    tenant) != 1)
 		return api_not_found(resp, "token", id);
+	api_change(req, "token", id, "delete", NULL);
 	store_x(req->st, "DELETE FROM tokens WHERE id = ?", "s", id);
 	resp->status = 204;
 	return 0;

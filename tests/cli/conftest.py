@@ -391,7 +391,8 @@ class Capture:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     @staticmethod
@@ -440,13 +441,21 @@ def ctlm(request, veneerd):
     return Ctl(veneerd, request.param)
 
 
-@pytest.fixture
-def capture():
+@pytest.fixture(scope="session")
+def _capture_server():
     cap = Capture()
     try:
         yield cap
     finally:
         cap.close()
+
+
+@pytest.fixture
+def capture(_capture_server):
+    """The recording fake server, with no request recorded and the default answers."""
+    _capture_server.requests.clear()
+    _capture_server.respond = _capture_server.default_respond
+    return _capture_server
 
 
 @pytest.fixture(autouse=True)
