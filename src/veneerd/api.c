@@ -9,6 +9,7 @@
 #include "log.h"
 #include "util.h"
 #include "vd.h"
+#include "ccsrv.h"
 
 #define API_LIST_MAX 1000
 
@@ -145,10 +146,34 @@ api_str(const struct api_req *req, const char *field)
 	return json_string_value(json_object_get(req->body, field));
 }
 
+/* Network-owned kinds and the table to find an object's network in. */
+static const struct {
+	const char *kind, *sql;
+} api_owned[] = {
+	{"router", "SELECT network FROM routers WHERE id = ?"},
+	{"link", "SELECT network FROM links WHERE id = ?"},
+	{"subnet", "SELECT network FROM subnets WHERE id = ?"},
+	{"port", "SELECT network FROM ports WHERE id = ?"},
+	{"route", "SELECT network FROM routes WHERE id = ?"},
+};
+
 int64_t
 api_change(struct api_req *req, const char *kind, const char *id, const char *op,
     const char *network)
 {
+	char net[32] = "";
+
+	/* Agents are told about a change by network: every record must say which. */
+	for (size_t i = 0; network == NULL && i < ARRAY_SIZE(api_owned); i++) {
+		if (strcmp(kind, api_owned[i].kind) != 0)
+			continue;
+		sqlite3_stmt *s = store_q(req->st, api_owned[i].sql, "s", id);
+
+		if (sqlite3_step(s) == SQLITE_ROW)
+			snprintf(net, sizeof(net), "%s", sqlite3_column_text(s, 0));
+		sqlite3_reset(s);
+		network = net[0] ? net : NULL;
+	}
 	store_change(req->st, kind, id, op, network);
 	return store_bump(req->st);
 }
@@ -290,8 +315,10 @@ api_run(struct vd *vd, const struct api_route *r, struct api_req *req, struct ap
 		api_err(resp, 503, "unavailable", NULL, "the write could not be committed, retry");
 		return;
 	}
-	if (write)
+	if (write && resp->revision != store_revision(vd->st)) {
 		resp->revision = store_revision(vd->st);
+		ccsrv_changed(vd->cc);
+	}
 }
 
 void
@@ -333,7 +360,7 @@ api_dispatch(struct vd *vd, const struct api_in *in, struct api_req *req,
 		api_err(resp, 429, "rate_limited", NULL, "too many requests; retry in %d s", wait);
 		return;
 	}
-	if (!(r->flags & R_QUERY) && (req->nquery > 0 || req->query_overflow)) {
+	if (!(r->flags & R_QUERY) && (req->nquery > 0 || req->query_overflow || req->query_nul[0])) {
 		api_err(resp, 400, "invalid_query", req->nquery ? req->query[0].key : NULL,
 		    "this request takes no query parameters");
 		return;
@@ -423,6 +450,11 @@ api_list_filters(struct api_req *req, struct api_resp *resp, const struct api_ki
 {
 	if (req->query_overflow) {
 		api_err(resp, 400, "invalid_query", NULL, "too many query parameters");
+		return -1;
+	}
+	if (req->query_nul[0]) {
+		api_err(resp, 400, "invalid_query", req->query_nul, "%s contains a NUL byte",
+		    req->query_nul);
 		return -1;
 	}
 	for (int i = 0; i < req->nquery; i++) {
@@ -587,4 +619,30 @@ api_ref(struct api_req *req, struct api_resp *resp, const char *table, const cha
 		return -1;
 	}
 	return 0;
+}
+
+int
+api_deps(struct api_req *req, struct api_resp *resp, const char *owner, const char *id,
+    const char *what, const char *sql)
+{
+	sqlite3_stmt *s = store_q(req->st, sql, "s", id);
+	char names[256] = "";
+	size_t used = 0;
+	int n = 0;
+
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (n++ < 5) {
+			int w = snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
+			    sqlite3_column_text(s, 0));
+
+			if (w > 0 && (size_t)w < sizeof(names) - used)
+				used += (size_t)w;
+		}
+	}
+	sqlite3_reset(s);
+	if (n == 0)
+		return 0;
+	api_err(resp, 409, "has_dependents", NULL, "%s %s still has %d %s: %s%s", owner, id, n,
+	    what, names, n > 5 ? ", ..." : "");
+	return 1;
 }

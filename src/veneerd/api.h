@@ -39,6 +39,7 @@ struct api_req {
 	struct api_query query[API_MAX_QUERY];
 	int nquery;
 	int query_overflow;
+	char query_nul[64]; /* the name of a parameter that held a NUL byte */
 	json_t *body;     /* validated JSON object, or NULL */
 	int is_admin;
 	char tenant[32];  /* the caller's tenant ("" for the admin) */
@@ -87,7 +88,10 @@ const char *api_scope(const struct api_req *req);
 int api_check_body(struct api_req *req, struct api_resp *resp, const struct jv_field *spec,
     enum jv_mode mode);
 const char *api_str(const struct api_req *req, const char *field);
-/* The revision this write commits as (and records the change). */
+/*
+ * Records the change (for the agents) and returns the revision this write commits as.
+ * network may be NULL for network-owned kinds: it is looked up (call before deleting).
+ */
 int64_t api_change(struct api_req *req, const char *kind, const char *id, const char *op,
     const char *network);
 
@@ -133,6 +137,14 @@ json_t *api_col_str(sqlite3_stmt *row, int col); /* NULL column gives json null 
 json_t *api_col_time(sqlite3_stmt *row, int col);
 json_t *api_col_addr4(sqlite3_stmt *row, int col);
 
+
+/*
+ * Refuses a change while dependents exist: runs sql (selecting ids; every ? bound to id)
+ * and, if it returns rows, answers 409 has_dependents naming up to five of them
+ * ("subnet sub-1 still has 2 port(s): port-a, port-b"). Returns 1 then, else 0.
+ */
+int api_deps(struct api_req *req, struct api_resp *resp, const char *owner, const char *id,
+    const char *what, const char *sql);
 
 /* What a referenced object (in a body) belongs to. */
 struct api_ref {

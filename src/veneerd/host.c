@@ -5,16 +5,17 @@
 #include "addr.h"
 #include "util.h"
 #include "vd.h"
+#include "ccsrv.h"
 
 static json_t *
 host_json(struct api_req *req, sqlite3_stmt *r)
 {
-	(void)req;
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "id", api_col_str(r, 0),
-	    "name", api_col_str(r, 0), "address", api_col_str(r, 1), "encap", api_col_str(r, 2),
-	    "prefix", api_col_str(r, 3), "state", api_col_str(r, 4), "last_seen",
-	    api_col_time(r, 5), "created", api_col_time(r, 6), "revision",
-	    (json_int_t)sqlite3_column_int64(r, 7));
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o}", "id",
+	    api_col_str(r, 0), "name", api_col_str(r, 0), "address", api_col_str(r, 1), "encap",
+	    api_col_str(r, 2), "prefix", api_col_str(r, 3), "state", api_col_str(r, 4),
+	    "last_seen", api_col_time(r, 5), "created", api_col_time(r, 6), "revision",
+	    (json_int_t)sqlite3_column_int64(r, 7), "agent",
+	    ccsrv_host_json(req->vd->cc, (const char *)sqlite3_column_text(r, 0)));
 }
 
 static const struct api_filter host_filters[] = {
@@ -193,14 +194,12 @@ int
 host_delete(struct api_req *req, struct api_resp *resp)
 {
 	const char *name = req->seg[2];
-	int64_t n;
 
 	if (store_i(req->st, "SELECT 1 FROM hosts WHERE name = ?", 0, "s", name) != 1)
 		return api_not_found(resp, "host", name);
-	n = store_i(req->st, "SELECT COUNT(*) FROM ports WHERE host = ?", 0, "s", name);
-	if (n > 0)
-		return api_err(resp, 409, "has_dependents", NULL, "host %s still has %lld port(s) "
-		    "bound to it", name, (long long)n);
+	if (api_deps(req, resp, "host", name, "port(s) bound to it", "SELECT id FROM ports WHERE "
+	    "host = ? ORDER BY id"))
+		return 0;
 	api_change(req, "host", name, "delete", NULL);
 	store_x(req->st, "DELETE FROM hosts WHERE name = ?", "s", name);
 	resp->status = 204;

@@ -28,12 +28,13 @@ struct http_conn {
 	size_t cap;
 	int started;
 	int too_large;
-	int encoded_slash; /* the raw path had %2F: a "/" inside a segment never names anything */
+	int encoded_slash; /* the raw path had %2F or %00: names nothing (and would mislead) */
 };
 
 /*
  * MHD percent-decodes the path before we see it, so "ten-1%2Ftokens" would be routed as
- * two segments. The raw URI is only visible here, where the per-request state is born.
+ * two segments and "net-1%00x" as "net-1". The raw URI is only visible here, where the
+ * per-request state is born.
  */
 static void *
 http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -46,13 +47,14 @@ http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
 	if (hc == NULL)
 		return NULL;
 	for (size_t i = 0; i + 2 < plen; i++)
-		if (uri[i] == '%' && uri[i + 1] == '2' && (uri[i + 2] | 0x20) == 'f')
+		if (uri[i] == '%' && ((uri[i + 1] == '2' && (uri[i + 2] | 0x20) == 'f') ||
+		    (uri[i + 1] == '0' && uri[i + 2] == '0')))
 			hc->encoded_slash = 1;
 	return hc;
 }
 
-static int
-http_parse_listen(const char *listen, struct sockaddr_storage *ss)
+int
+http_parse_addr(const char *listen, struct sockaddr_storage *ss)
 {
 	char host[128];
 	const char *colon = strrchr(listen, ':');
@@ -85,11 +87,18 @@ http_parse_listen(const char *listen, struct sockaddr_storage *ss)
 }
 
 static enum MHD_Result
-http_collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+http_collect_query(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+    const char *value, size_t value_size)
 {
 	struct api_req *req = cls;
 
 	(void)kind;
+	/* A decoded %00 would silently cut the value short: refuse the parameter instead. */
+	if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+		snprintf(req->query_nul, sizeof(req->query_nul), "%.*s", (int)strnlen(key, 63),
+		    key);
+		return MHD_YES;
+	}
 	if (req->nquery == API_MAX_QUERY) {
 		req->query_overflow = 1;
 		return MHD_NO;
@@ -176,9 +185,17 @@ http_answer(struct http *h, struct MHD_Connection *conn, const char *url, const 
 	enum MHD_Result ret;
 
 	memset(&req, 0, sizeof(req));
-	in.auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	{
+		size_t alen = 0;
+
+		in.auth = NULL;
+		if (MHD_lookup_connection_value_n(conn, MHD_HEADER_KIND, "Authorization",
+		    strlen("Authorization"), &in.auth, &alen) == MHD_YES && in.auth &&
+		    strlen(in.auth) != alen)
+			in.auth = ""; /* a NUL inside the header: no token can match */
+	}
 	in.ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, http_collect_query, &req);
+	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, http_collect_query, &req);
 	if (hc->too_large)
 		api_err(&resp, 413, "body_too_large", NULL, "the body exceeds %zu bytes",
 		    h->vd->cfg.max_body);
@@ -311,7 +328,7 @@ http_start(struct vd *vd, const char *listen, char *err, size_t errsz)
 	const union MHD_DaemonInfo *info;
 	struct http *h;
 
-	if (http_parse_listen(listen, &ss) < 0) {
+	if (http_parse_addr(listen, &ss) < 0) {
 		snprintf(err, errsz, "bad listen address %s (want ADDR:PORT or [ADDR6]:PORT)", listen);
 		return NULL;
 	}

@@ -80,17 +80,14 @@ int
 link_delete(struct api_req *req, struct api_resp *resp)
 {
 	const char *id = req->seg[2];
-	int64_t n;
 
 	if (!api_exists(req, &link_kind, id))
 		return api_not_found(resp, "link", id);
 	/* A static route via the far end needs the link to stay a direct neighbour. */
-	n = store_i(req->st, "SELECT COUNT(*) FROM routes r JOIN links l ON l.id = ? WHERE "
-	    "(r.router = l.a AND r.target = l.b) OR (r.router = l.b AND r.target = l.a)", 0, "s",
-	    id);
-	if (n > 0)
-		return api_err(resp, 409, "has_dependents", NULL, "link %s carries %lld static "
-		    "route(s) between its routers", id, (long long)n);
+	if (api_deps(req, resp, "link", id, "static route(s) between its routers", "SELECT r.id "
+	    "FROM routes r JOIN links l ON l.id = ? WHERE (r.router = l.a AND r.target = l.b) OR "
+	    "(r.router = l.b AND r.target = l.a) ORDER BY r.id"))
+		return 0;
 	api_change(req, "link", id, "delete", NULL);
 	store_x(req->st, "DELETE FROM links WHERE id = ?", "s", id);
 	resp->status = 204;

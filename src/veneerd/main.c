@@ -8,6 +8,7 @@
 #include "ev.h"
 #include "log.h"
 #include "vd.h"
+#include "ccsrv.h"
 
 static void
 usage(FILE *f)
@@ -22,8 +23,11 @@ usage(FILE *f)
 	    "  --rate-limit R[:B]  per tenant token: R requests/s, bursts of B (default 200:400;\n"
 	    "                      0 turns it off)\n"
 	    "  --max-body BYTES    largest request body (default %d)\n"
-	    "  --debug LIST        debug logging: api,store,ev or all\n",
-	    VD_DEFAULT_LISTEN, VD_DEFAULT_MAX_BODY);
+	    "  --debug LIST        debug logging: api,store,ev or all\n"
+	    "  --agent-listen ADDR:PORT  control channel for agents (default %s)\n"
+	    "  --agent-token TOKEN credential agents present (or VENEER_AGENT_TOKEN);\n"
+	    "                      without one the control channel is off\n",
+	    VD_DEFAULT_LISTEN, VD_DEFAULT_MAX_BODY, VD_DEFAULT_AGENT_LISTEN);
 }
 
 static void
@@ -58,6 +62,8 @@ parse_args(int argc, char **argv, struct vd_config *cfg, unsigned *debug)
 		{"rate-limit", required_argument, NULL, 'r'},
 		{"max-body", required_argument, NULL, 'm'},
 		{"debug", required_argument, NULL, 'd'},
+		{"agent-listen", required_argument, NULL, 'A'},
+		{"agent-token", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -65,6 +71,8 @@ parse_args(int argc, char **argv, struct vd_config *cfg, unsigned *debug)
 	int c;
 
 	cfg->listen = VD_DEFAULT_LISTEN;
+	cfg->agent_listen = VD_DEFAULT_AGENT_LISTEN;
+	cfg->agent_token = getenv("VENEER_AGENT_TOKEN");
 	cfg->max_body = VD_DEFAULT_MAX_BODY;
 	cfg->rate = 200;
 	cfg->burst = 400;
@@ -91,6 +99,12 @@ parse_args(int argc, char **argv, struct vd_config *cfg, unsigned *debug)
 			if (log_parse_debug(optarg, debug) < 0)
 				fatalx("bad --debug %s (want api,store,ev or all)", optarg);
 			break;
+		case 'A':
+			cfg->agent_listen = optarg;
+			break;
+		case 'T':
+			cfg->agent_token = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -107,6 +121,8 @@ parse_args(int argc, char **argv, struct vd_config *cfg, unsigned *debug)
 		fatalx("an admin token of at least 16 characters is required "
 		    "(--admin-token or VENEER_ADMIN_TOKEN)");
 	auth_hash(admin, cfg->admin_hash);
+	if (cfg->agent_token && strlen(cfg->agent_token) < 16)
+		fatalx("the agent token must be at least 16 characters");
 }
 
 int
@@ -127,6 +143,11 @@ main(int argc, char **argv)
 		fatalx("store: %s", err);
 	if ((vd.http = http_start(&vd, vd.cfg.listen, err, sizeof(err))) == NULL)
 		fatalx("api: %s", err);
+	if (vd.cfg.agent_token == NULL)
+		log_info("no agent token: the control channel is off");
+	else if ((vd.cc = ccsrv_start(&vd, vd.cfg.agent_listen, vd.cfg.agent_token, err,
+	    sizeof(err))) == NULL)
+		fatalx("agents: %s", err);
 	if (ev_signal(vd.loop, SIGTERM, on_signal, &vd) < 0 ||
 	    ev_signal(vd.loop, SIGINT, on_signal, &vd) < 0)
 		fatal("signals");
@@ -134,6 +155,7 @@ main(int argc, char **argv)
 	    vd.cfg.store_path, store_schema_version(vd.st), (long long)store_revision(vd.st));
 	if (ev_run(vd.loop) < 0)
 		log_warn("event loop");
+	ccsrv_stop(vd.cc);
 	http_stop(vd.http);
 	store_close(vd.st);
 	auth_free(&vd);

@@ -267,11 +267,12 @@ network_patch(struct api_req *req, struct api_resp *resp)
 static const struct {
 	const char *what, *sql;
 } network_deps[] = {
-	{"subnet(s)", "SELECT COUNT(*) FROM subnets WHERE network = ?"},
-	{"port(s)", "SELECT COUNT(*) FROM ports WHERE network = ?"},
-	{"router(s) besides main", "SELECT COUNT(*) FROM routers WHERE network = ? AND main = 0"},
-	{"link(s)", "SELECT COUNT(*) FROM links WHERE network = ?"},
-	{"static route(s)", "SELECT COUNT(*) FROM routes WHERE network = ?"},
+	{"subnet(s)", "SELECT id FROM subnets WHERE network = ? ORDER BY id"},
+	{"port(s)", "SELECT id FROM ports WHERE network = ? ORDER BY id"},
+	{"router(s) besides main", "SELECT id FROM routers WHERE network = ? AND main = 0 "
+	    "ORDER BY id"},
+	{"link(s)", "SELECT id FROM links WHERE network = ? ORDER BY id"},
+	{"static route(s)", "SELECT id FROM routes WHERE network = ? ORDER BY id"},
 };
 
 int
@@ -281,13 +282,9 @@ network_delete(struct api_req *req, struct api_resp *resp)
 
 	if (!api_exists(req, &network_kind, id))
 		return api_not_found(resp, "network", id);
-	for (size_t i = 0; i < ARRAY_SIZE(network_deps); i++) {
-		int64_t n = store_i(req->st, network_deps[i].sql, 0, "s", id);
-
-		if (n > 0)
-			return api_err(resp, 409, "has_dependents", NULL, "network %s still has %lld "
-			    "%s", id, (long long)n, network_deps[i].what);
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(network_deps); i++)
+		if (api_deps(req, resp, "network", id, network_deps[i].what, network_deps[i].sql))
+			return 0;
 	api_change(req, "network", id, "delete", id);
 	store_x(req->st, "DELETE FROM macs WHERE network = ?", "s", id);
 	store_x(req->st, "DELETE FROM routers WHERE network = ?", "s", id);

@@ -163,6 +163,10 @@ port_check_claimable(struct api_req *req, struct api_resp *resp, const char *net
 	json_array_foreach(list, i, x) {
 		int inside = 0;
 
+		for (size_t k = 0; k < i; k++)
+			if (json_equal(x, json_array_get(list, k)))
+				return api_err(resp, 400, "invalid_value", "claimable", "claimable[%zu] "
+				    "is listed twice", i), -1;
 		pfx4_parse(json_string_value(x), &p, 0, 32);
 		for (int k = 0; k < n && !inside; k++)
 			inside = pfx4_contains(&nc[k], &p);
@@ -442,14 +446,12 @@ int
 port_delete(struct api_req *req, struct api_resp *resp)
 {
 	const char *id = req->seg[2];
-	int64_t n;
 
 	if (!api_exists(req, &port_kind, id))
 		return api_not_found(resp, "port", id);
-	n = store_i(req->st, "SELECT COUNT(*) FROM routes WHERE target = ?", 0, "s", id);
-	if (n > 0)
-		return api_err(resp, 409, "has_dependents", NULL, "port %s is the target of %lld "
-		    "static route(s)", id, (long long)n);
+	if (api_deps(req, resp, "port", id, "static route(s) targeting it", "SELECT id FROM "
+	    "routes WHERE target = ? ORDER BY id"))
+		return 0;
 	api_change(req, "port", id, "delete", NULL);
 	store_x(req->st, "DELETE FROM macs WHERE owner = ?", "s", id);
 	store_x(req->st, "DELETE FROM port_addrs WHERE port = ?", "s", id);

@@ -158,9 +158,9 @@ router_patch(struct api_req *req, struct api_resp *resp)
 static const struct {
 	const char *what, *sql;
 } router_deps[] = {
-	{"subnet(s)", "SELECT COUNT(*) FROM subnets WHERE router = ?1"},
-	{"link(s)", "SELECT COUNT(*) FROM links WHERE a = ?1 OR b = ?1"},
-	{"static route(s)", "SELECT COUNT(*) FROM routes WHERE router = ?1 OR target = ?1"},
+	{"subnet(s)", "SELECT id FROM subnets WHERE router = ?1 ORDER BY id"},
+	{"link(s)", "SELECT id FROM links WHERE a = ?1 OR b = ?1 ORDER BY id"},
+	{"static route(s)", "SELECT id FROM routes WHERE router = ?1 OR target = ?1 ORDER BY id"},
 };
 
 int
@@ -173,13 +173,9 @@ router_delete(struct api_req *req, struct api_resp *resp)
 	if (store_i(req->st, "SELECT main FROM routers WHERE id = ?", 0, "s", id) == 1)
 		return api_err(resp, 409, "has_dependents", NULL, "router %s is its network's main "
 		    "router: it is deleted with the network", id);
-	for (size_t i = 0; i < ARRAY_SIZE(router_deps); i++) {
-		int64_t n = store_i(req->st, router_deps[i].sql, 0, "s", id);
-
-		if (n > 0)
-			return api_err(resp, 409, "has_dependents", NULL, "router %s still has %lld %s",
-			    id, (long long)n, router_deps[i].what);
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(router_deps); i++)
+		if (api_deps(req, resp, "router", id, router_deps[i].what, router_deps[i].sql))
+			return 0;
 	api_change(req, "router", id, "delete", NULL);
 	store_x(req->st, "DELETE FROM macs WHERE owner = ?", "s", id);
 	store_x(req->st, "DELETE FROM routers WHERE id = ?", "s", id);

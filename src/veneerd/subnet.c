@@ -183,14 +183,12 @@ int
 subnet_delete(struct api_req *req, struct api_resp *resp)
 {
 	const char *id = req->seg[2];
-	int64_t n;
 
 	if (!api_exists(req, &subnet_kind, id))
 		return api_not_found(resp, "subnet", id);
-	n = store_i(req->st, "SELECT COUNT(*) FROM ports WHERE subnet = ?", 0, "s", id);
-	if (n > 0)
-		return api_err(resp, 409, "has_dependents", NULL, "subnet %s still has %lld port(s)",
-		    id, (long long)n);
+	if (api_deps(req, resp, "subnet", id, "port(s)", "SELECT id FROM ports WHERE subnet = ? "
+	    "ORDER BY id"))
+		return 0;
 	api_change(req, "subnet", id, "delete", NULL);
 	store_x(req->st, "DELETE FROM subnets WHERE id = ?", "s", id);
 	resp->status = 204;

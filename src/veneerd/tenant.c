@@ -123,14 +123,12 @@ int
 tenant_delete(struct api_req *req, struct api_resp *resp)
 {
 	const char *id = req->seg[2];
-	int64_t n;
 
 	if (!tenant_visible(req, id))
 		return api_not_found(resp, "tenant", id);
-	n = store_i(req->st, "SELECT COUNT(*) FROM networks WHERE tenant = ?", 0, "s", id);
-	if (n > 0)
-		return api_err(resp, 409, "has_dependents", NULL,
-		    "tenant %s still has %lld network(s)", id, (long long)n);
+	if (api_deps(req, resp, "tenant", id, "network(s)", "SELECT id FROM networks WHERE "
+	    "tenant = ? ORDER BY id"))
+		return 0;
 	api_change(req, "tenant", id, "delete", NULL);
 	store_x(req->st, "DELETE FROM tokens WHERE tenant = ?", "s", id);
 	store_x(req->st, "DELETE FROM tenants WHERE id = ?", "s", id);

@@ -9,14 +9,19 @@
 
 struct ev_loop;
 struct http;
+struct ccsrv;
+struct sockaddr_storage;
 
 #define VD_DEFAULT_LISTEN "127.0.0.1:8600"
+#define VD_DEFAULT_AGENT_LISTEN "127.0.0.1:8601"
 #define VD_DEFAULT_MAX_BODY 65536
 #define VD_METHODS 5 /* GET POST PATCH DELETE other */
 
 struct vd_config {
 	const char *listen;
 	const char *store_path;
+	const char *agent_listen;
+	const char *agent_token; /* NULL: no control channel */
 	uint8_t admin_hash[32];
 	double rate;  /* requests per second per tenant token; 0 = unlimited */
 	double burst;
@@ -32,12 +37,15 @@ struct vd {
 	struct ev_loop *loop;
 	struct store *st;
 	struct http *http;
+	struct ccsrv *cc;
 	struct vd_config cfg;
 	struct vd_metrics metrics;
 	struct auth_buckets *buckets;
 };
 
 /* http.c: libmicrohttpd driven by the event loop. */
+/* Parses "ADDR:PORT" or "[ADDR6]:PORT"; 0 or -1. */
+int http_parse_addr(const char *text, struct sockaddr_storage *ss);
 struct http *http_start(struct vd *vd, const char *listen, char *err, size_t errsz);
 void http_stop(struct http *h);
 

@@ -696,3 +696,32 @@ def test_non_json_accept_and_odd_headers(admin, base):
     assert r.status == 200 and isinstance(r.json["items"], list), r
     r = admin.get("/v1/networks", headers={"Authorization": "Bearer " + "a" * 8000})
     assert_error(r, 401, "unauthenticated")
+
+
+def test_nul_bytes_in_path_and_query(api, admin, base):
+    """A percent-encoded NUL is part of the id, name or number it is in: the id does not
+    exist (404) and the query value is malformed (400), never a shorter string."""
+    net, port = base["net"], base["port_obj"]
+    before = admin.fetch("/v1/networks/" + net)
+    for path in ("/v1/networks/%s%%00junk" % net, "/v1/networks/%s%%00" % net,
+                 "/v1/ports/%s%%00x" % port["id"], "/v1/hosts/%s%%00x" % base["host"]):
+        assert_error(admin.get(path), 404, "not_found")
+    assert_error(admin.get("/v1/routers/%s%%00/routes" % base["main"]), 404, "not_found")
+    refused(admin, "PATCH", "/v1/networks/%s%%00junk" % net, 404, "not_found",
+            body={"name": "renamed-through-nul"})
+    rt = api.route(base["main"], "172.30.0.0/16", "blackhole")
+    refused(admin, "DELETE", "/v1/routes/%s%%00junk" % rt["id"], 404, "not_found")
+    assert admin.fetch("/v1/networks/" + net) == before
+    assert admin.get("/v1/routes/" + rt["id"]).status == 200
+    assert admin.delete("/v1/routes/" + rt["id"]).status == 204
+
+    assert_error(admin.get("/v1/networks?limit=1%00x"), 400, "invalid_query", "limit")
+    assert_error(admin.get("/v1/ports?ip=%s%%00" % port["ip"]), 400, "invalid_query", "ip")
+    for q in ("/v1/ports?subnet=%s%%00x" % base["sub"],
+              "/v1/networks?tenant=%s%%00" % base["tenant"],
+              "/v1/networks?name=%s%%00zzz" % before["name"]):
+        r = admin.get(q)
+        if r.status == 400:
+            assert_error(r, 400, "invalid_query")
+        else:
+            assert r.status == 200 and r.json["items"] == [], r

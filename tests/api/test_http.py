@@ -209,6 +209,12 @@ def test_concurrent_duplicates_one_winner(api, admin):
         if r.status == 409:
             assert_error(r, 409, "in_use", "ip")
 
+    r1, r2 = api.router(n["id"]), api.router(n["id"])
+    res = run_together(8, lambda i: admin.post("/v1/links", {"a": (r1, r2)[i % 2]["id"],
+                                                             "b": (r2, r1)[i % 2]["id"]}))
+    assert sorted(r.status for r in res) == [201] + [409] * 7, res
+    assert len(admin.items("/v1/links?router=" + r1["id"])) == 1
+
     host = api.host()
     res = run_together(6, lambda i: admin.post("/v1/hosts", {"name": uniq("h"),
                                                              "address": host["address"]}))

@@ -317,7 +317,11 @@ def test_unauthenticated(server, admin, world, token, method, path):
 def test_wrong_auth_scheme(admin, world):
     a, _ = world
     tok = a["token"]["token"]
-    for value in ("Basic " + tok, tok, "Bearer", "Bearer  " + tok + "x", "bearer"):
+    # Not here: "Bearer TOKEN\x00junk". libmicrohttpd 0.9.75 ends a header value at an
+    # embedded NUL before veneerd sees it (and reports that shorter length), so it is
+    # indistinguishable from "Bearer TOKEN"; it still takes the real token to get in.
+    for value in ("Basic " + tok, tok, "Bearer", "Bearer  " + tok + "x", "bearer",
+                  "Bearer " + tok[:-1]):
         r = admin.get("/v1/networks", headers={"Authorization": value})
         assert_error(r, 401, "unauthenticated")
 

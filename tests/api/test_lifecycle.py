@@ -205,6 +205,11 @@ def test_network_lifecycle(api, admin):
     sub = api.subnet(n["id"], "172.16.1.0/24")
     err = assert_error(admin.patch(path, {"cidr": ["10.0.0.0/16"]}), 409, "has_dependents")
     assert sorted(admin.fetch(path)["cidr"]) == ["10.0.0.0/16", "172.16.0.0/20"], err
+    # narrowing a CIDR so that it no longer holds a subnet is removing it
+    assert_error(admin.patch(path, {"cidr": ["10.0.0.0/16", "172.16.0.0/24"]}),
+                 409, "has_dependents")
+    r = admin.patch(path, {"cidr": ["10.0.0.0/16", "172.16.0.0/23"]})
+    assert r.status == 200, r
     r = admin.patch(path, {"cidr": "172.16.0.0/20"})  # a single string is a list of one
     assert r.status == 200, r
     assert r.json["cidr"] == ["172.16.0.0/20"]
@@ -307,6 +312,32 @@ def test_router_lifecycle(api, admin):
 
     check_deleted(admin.delete(path))
     check_gone(admin, path)
+
+
+def test_has_dependents_message_names_them(api, admin):
+    """409 has_dependents: "the message names them" (the dependent objects)."""
+    t, _ = api.tenant()
+    n = api.network(t["id"])
+    r1 = api.router(n["id"])
+    lk = api.link(n["main_router"], r1["id"])
+    s = api.subnet(n["id"], "10.0.1.0/24")
+    h = api.host()
+    p = api.port(s["id"], host=h["name"])
+    rt = api.route(n["main_router"], "10.9.0.0/16", p["id"])
+    rt2 = api.route(n["main_router"], "10.8.0.0/16", r1["id"])
+    cases = [("/v1/tenants/" + t["id"], [n["id"]]),
+             ("/v1/networks/" + n["id"], [s["id"], r1["id"], lk["id"], rt["id"], rt2["id"]]),
+             ("/v1/subnets/" + s["id"], [p["id"]]),
+             ("/v1/ports/" + p["id"], [rt["id"]]),
+             ("/v1/routers/" + r1["id"], [lk["id"], rt2["id"]]),
+             ("/v1/links/" + lk["id"], [rt2["id"]]),
+             ("/v1/hosts/" + h["name"], [p["id"]])]
+    wrong = []
+    for path, deps in cases:
+        err = assert_error(admin.delete(path), 409, "has_dependents")
+        if not any(d in err["message"] for d in deps):
+            wrong.append((path, err["message"]))
+    assert not wrong, "has_dependents messages that name no dependent: %r" % wrong
 
 
 def test_router_delete_refused_while_dependents(api, admin):
@@ -648,7 +679,7 @@ def test_port_list_patch_delete(api, admin):
 # ---------------------------------------------------------------------------------------------
 
 HOST_KEYS = {"id", "name", "address", "encap", "prefix", "state", "last_seen", "created",
-             "revision"}
+             "revision", "agent"}
 
 
 def test_host_lifecycle(api, admin):
@@ -661,6 +692,7 @@ def test_host_lifecycle(api, admin):
     assert h["id"] == name == h["name"] and h["address"] == addr
     assert h["encap"] == "vxlan" and h["prefix"] is None
     assert h["state"] == "unknown" and h["last_seen"] is None
+    assert h["agent"] == {"connected": False}
     check_created(h)
     vapi.check_write_headers(r)
     path = "/v1/hosts/" + name
@@ -827,6 +859,11 @@ def test_every_write_advances_revision_by_one(api, admin):
     assert admin.revision() == rev + 6
     # the revision of an object is the one at which it last changed
     assert admin.fetch("/v1/subnets/" + sid)["revision"] == rev + 4
+    # deleting a network (and its main router with it) is one write too
+    n2 = admin.create("/v1/networks", {"name": uniq("n"), "cidr": "10.0.0.0/8", "tenant": tid})
+    assert n2["revision"] == rev + 7
+    r = admin.delete("/v1/networks/" + n2["id"])
+    assert r.status == 204 and vapi.check_write_headers(r) == rev + 8 == admin.revision()
 
 
 LISTS = ["/v1/tenants", "/v1/networks", "/v1/routers", "/v1/links", "/v1/subnets",

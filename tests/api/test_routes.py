@@ -215,3 +215,89 @@ def test_routes_of_missing_router(admin):
     assert_error(admin.get("/v1/routers/%s/routes" % missing_id("rtr")), 404, "not_found")
     assert_error(admin.post("/v1/routers/%s/routes" % missing_id("rtr"), {}),
                  405, "method_not_allowed")
+
+
+def expected_tables(routers, links, subnets, routes):
+    """The effective table of every router, computed from the spec's rules."""
+    adj = {r: set() for r in routers}
+    for a, b in links:
+        adj[a].add(b)
+        adj[b].add(a)
+
+    def hops(src):
+        dist, frontier = {src: 0}, [src]
+        while frontier:
+            nxt = []
+            for x in frontier:
+                for y in adj[x]:
+                    if y not in dist:
+                        dist[y] = dist[x] + 1
+                        nxt.append(y)
+            frontier = nxt
+        return dist
+
+    dist = {r: hops(r) for r in routers}
+
+    def own(r, carried):
+        out = [(s["cidr"], "connected", s["id"], "subnet", None) for s in subnets
+               if s["router"] == r]
+        out += [(t["destination"], "static", t["target"], t["target_type"], t["id"])
+                for t in routes if t["router"] == r and
+                not (carried and t["target_type"] == "router")]
+        return out
+
+    tables = {}
+    for r in routers:
+        rows = []
+        for dest, origin, target, ttype, rid in own(r, False):
+            rows.append((dest, origin, target, ttype, 0 if origin == "connected" else 1, 0,
+                         rid))
+        for y, h in dist[r].items():
+            if y == r:
+                continue
+            firsts = [n for n in adj[r] if dist[n].get(y) == h - 1]
+            for dest, _, _, _, _ in own(y, True):
+                for n in firsts:
+                    rows.append((dest, "link", n, "router", 20, h, None))
+        tables[r] = sorted(rows)
+    return tables
+
+
+@pytest.mark.parametrize("seed", [7, 2024, 99])
+def test_random_topologies_match_model(api, admin, seed):
+    """Random router graphs (possibly disconnected) with unique destinations: every router's
+    table lists exactly the connected, static and shortest-path link routes of the model."""
+    import random
+    rnd = random.Random(seed)
+    t, _ = api.tenant()
+    n = api.network(t["id"], cidr="10.0.0.0/8")
+    routers = [n["main_router"]] + [api.router(n["id"])["id"] for _ in range(7)]
+    links = []
+    for i in range(len(routers)):
+        for j in range(i + 1, len(routers)):
+            if rnd.random() < 0.3:
+                api.link(routers[i], routers[j])
+                links.append((routers[i], routers[j]))
+    subnets, ports, routes = [], [], []
+    k = 0
+    for r in routers:
+        for _ in range(rnd.randint(0, 2)):
+            k += 1
+            subnets.append(api.subnet(n["id"], "10.0.%d.0/24" % k, router=r))
+    for s in subnets[:3]:
+        ports.append(api.port(s["id"]))
+    k = 0
+    for r in routers:
+        linked = [b if a == r else a for a, b in links if r in (a, b)]
+        choices = ["blackhole"] + [p["id"] for p in ports] + linked
+        for _ in range(rnd.randint(0, 2)):
+            k += 1
+            routes.append(api.route(r, "10.%d.0.0/16" % (100 + k), rnd.choice(choices)))
+    want = expected_tables(routers, links, subnets, routes)
+    for r in routers:
+        got = sorted((i["destination"], i["origin"], i["target"], i["target_type"],
+                      i["distance"], i["metric"],
+                      i.get("route") if i["origin"] != "link" else None)
+                     for i in table(admin, r))
+        assert got == want[r], (r, links)
+        assert all(i["selected"] for i in table(admin, r))

@@ -180,6 +180,11 @@ class Client:
         r = Resp(status, parsed, rheaders, raw, method, path)
         if status >= 500 and status != 503 and not allow_5xx:
             raise AssertionError("server error: %r" % (r,))
+        if raw and not path.startswith("/metrics"):
+            # "Every request and response body is JSON (Content-Type: application/json)"
+            ctype = rheaders.get("Content-Type", "")
+            assert ctype.startswith("application/json") and parsed is not None, \
+                "response body is not JSON (Content-Type %r): %r" % (ctype, r)
         return r
 
     # Shorthands -------------------------------------------------------------------------

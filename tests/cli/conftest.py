@@ -303,17 +303,25 @@ class Ctl:
 # Output format helpers (docs/veneerctl.md "Output")
 # ------------------------------------------------------------------------------------------
 
-def cell(v):
-    """How a JSON value prints in a table cell or a KEY: VALUE line."""
-    if v is None or v == "" or v == []:
+def _scalar(v):
+    if v is None or v == "":
         return "-"
     if isinstance(v, bool):
         return "yes" if v else "no"
-    if isinstance(v, list):
-        return ",".join(cell(x) for x in v)
+    if isinstance(v, (dict, list)):
+        # not specified by the docs; veneerctl prints nested values as compact JSON
+        v = json.dumps(v, separators=(",", ":"), ensure_ascii=False)
     if isinstance(v, str):
         return re.sub(r"[\x00-\x1f\x7f]", "?", v)
     return str(v)
+
+
+def cell(v):
+    """How a JSON value prints in a table cell or a KEY: VALUE line: lists joined with commas,
+    booleans yes/no, null / empty string / empty list '-', control characters '?'."""
+    if isinstance(v, list):
+        return ",".join(_scalar(x) for x in v) if v else "-"
+    return _scalar(v)
 
 
 def parse_table(out, columns):

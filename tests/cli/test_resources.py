@@ -427,6 +427,9 @@ def test_flags_override_environment(ctl, veneerd, api):
     r = ctl("tenant", "show", tid, "--url=" + veneerd.url, "--token=" + veneerd.admin_token,
             "--output=id", mode="raw", env=bad_env)
     assert (r.rc, r.out, r.err) == (0, tid + "\n", ""), r
+    # a trailing "/" on the URL is fine
+    r = ctl("-o", "id", "tenant", "show", tid, url=veneerd.url + "/", mode="flags")
+    assert (r.rc, r.out, r.err) == (0, tid + "\n", ""), r
     # the environment alone is used when no flag is given
     r = ctl("tenant", "show", tid, mode="raw", env=bad_env)
     assert r.rc == 3 and r.out == "", r

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import SECRET_RE, format_error, missing_id, parse_table, row_of, uniq
+from conftest import SECRET_RE, format_error, missing_id, parse_table, row_of
 
 TOKEN_COLS = ["ID", "NAME", "TENANT", "CREATED"]
 TOKEN_FIELDS = ["id", "name", "tenant", "created"]

@@ -115,6 +115,7 @@ def test_health_sends_no_token(ctl, capture):
     req = one(capture)
     assert req["path"] == "/v1/health" and "Authorization" not in req["headers"], req
     capture.requests.clear()
+    capture.respond = capture.default_respond
     r = ctl("tenant", "list", url=capture.url, token="admin-secret", mode="flags")
     assert r.rc == 0, r
     assert one(capture)["headers"].get("Authorization") == "Bearer admin-secret"

@@ -1,0 +1,233 @@
+/*
+ * The control channel between veneerd and the agents: typed binary messages behind a fixed
+ * 8-byte header (magic "VN", version, type, total length, all network byte order). Every
+ * message decodes through the bounded cursor and must consume its body exactly: a short or
+ * long body, a bad string or an unknown type is an error that closes the connection.
+ *
+ * Conversation:
+ *   agent  -> HELLO (host, credential, substrate address, encap, prefix, revision it holds,
+ *             networks it holds)
+ *   veneerd-> WELCOME (version), then batches: BEGIN (snapshot|delta, revision) objects
+ *             and DELETEs ... END (revision)
+ *   agent  -> ACK (revision) after applying a whole batch; veneerd sends the next batch
+ *             only after the ACK (flow control; changes in between are coalesced)
+ *   either -> PING / PONG (heartbeat), PORT_STATE (agent), ERROR (then close)
+ */
+#ifndef VENEER_CC_H
+#define VENEER_CC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "cur.h"
+
+#define CC_MAGIC 0x564e
+#define CC_VERSION 1
+#define CC_HDR_LEN 8
+#define CC_MAX_MSG (64 * 1024)
+#define CC_ID_LEN 32     /* ids are "kind-" + 16 hex; room to spare */
+#define CC_HOST_LEN 64
+#define CC_DEV_LEN 16
+#define CC_CRED_LEN 128
+#define CC_MAX_CIDRS 16
+#define CC_MAX_IPS 32
+#define CC_MAX_NETS 1024
+
+enum cc_type {
+	CC_HELLO = 1,
+	CC_WELCOME,
+	CC_BEGIN,
+	CC_END,
+	CC_ACK,
+	CC_PING,
+	CC_PONG,
+	CC_ERROR,
+	CC_HOST,
+	CC_NET,
+	CC_ROUTER,
+	CC_LINK,
+	CC_SUBNET,
+	CC_PORT,
+	CC_ROUTE,
+	CC_DELETE,
+	CC_PORT_STATE,
+	CC_TYPE_MAX,
+};
+
+enum cc_result {
+	CC_OK = 0,
+	CC_E_SHORT,     /* fewer bytes than the header says: wait for more */
+	CC_E_MAGIC,
+	CC_E_VERSION,
+	CC_E_LENGTH,    /* length field out of range, or body not consumed exactly */
+	CC_E_TYPE,
+	CC_E_STRING,    /* over-long or containing NUL / non-printable bytes */
+	CC_E_VALUE,     /* a field out of its range */
+};
+
+enum cc_encap {
+	CC_ENCAP_VXLAN = 1,
+	CC_ENCAP_EMBED6 = 2,
+};
+
+enum cc_batch {
+	CC_SNAPSHOT = 1,
+	CC_DELTA = 2,
+};
+
+/* An IPv4 or IPv6 address (family 4 or 6; 0 = none). */
+struct cc_addr {
+	uint8_t family;
+	uint8_t len; /* prefix length for prefixes */
+	uint8_t a[16];
+};
+
+struct cc_hello {
+	uint8_t min_version, max_version;
+	char host[CC_HOST_LEN];
+	char credential[CC_CRED_LEN];
+	uint8_t encap;
+	struct cc_addr address;
+	struct cc_addr prefix;
+	uint64_t revision; /* what the agent holds; 0 = nothing */
+	uint16_t nnets;
+	char (*nets)[CC_ID_LEN]; /* decode: points into a caller array of CC_MAX_NETS */
+};
+
+struct cc_welcome {
+	uint8_t version;
+	uint64_t revision;
+};
+
+struct cc_begin {
+	uint8_t kind; /* enum cc_batch */
+	uint64_t revision;
+};
+
+struct cc_host {
+	char name[CC_HOST_LEN];
+	uint8_t encap;
+	uint8_t up;
+	struct cc_addr address;
+	struct cc_addr prefix;
+};
+
+struct cc_net {
+	char id[CC_ID_LEN];
+	uint32_t vnid;
+	uint8_t ncidrs;
+	struct pfx4 cidrs[CC_MAX_CIDRS];
+};
+
+struct cc_router {
+	char id[CC_ID_LEN];
+	char network[CC_ID_LEN];
+	uint8_t mac[6];
+	uint32_t asn;
+	uint8_t main;
+};
+
+struct cc_link {
+	char id[CC_ID_LEN];
+	char network[CC_ID_LEN];
+	char a[CC_ID_LEN];
+	char b[CC_ID_LEN];
+};
+
+struct cc_subnet {
+	char id[CC_ID_LEN];
+	char network[CC_ID_LEN];
+	char router[CC_ID_LEN];
+	struct pfx4 cidr;
+};
+
+enum cc_port_flag {
+	CC_PORT_SDC = 1 << 0,     /* source/destination check on */
+	CC_PORT_ROUTING = 1 << 1, /* may speak routing protocols to its router */
+};
+
+struct cc_port {
+	char id[CC_ID_LEN];
+	char network[CC_ID_LEN];
+	char subnet[CC_ID_LEN];
+	char host[CC_HOST_LEN]; /* "" when unbound */
+	uint8_t mac[6];
+	uint32_t ip;
+	uint8_t flags;
+	char device[CC_DEV_LEN];
+	uint8_t nextra;
+	uint32_t extra[CC_MAX_IPS];
+	uint8_t nclaim;
+	struct pfx4 claim[CC_MAX_IPS];
+};
+
+enum cc_target {
+	CC_T_PORT = 1,
+	CC_T_ROUTER = 2,
+	CC_T_BLACKHOLE = 3,
+};
+
+struct cc_route {
+	char id[CC_ID_LEN];
+	char network[CC_ID_LEN];
+	char router[CC_ID_LEN];
+	struct pfx4 dst;
+	uint8_t ttype;
+	char target[CC_ID_LEN]; /* "" for blackhole */
+};
+
+struct cc_delete {
+	uint8_t kind; /* the enum cc_type of the object: CC_HOST ... CC_ROUTE */
+	char id[CC_HOST_LEN];
+};
+
+struct cc_port_state {
+	char id[CC_ID_LEN];
+	uint8_t up;
+};
+
+struct cc_error {
+	uint16_t code;
+	char reason[256];
+};
+
+struct cc_msg {
+	uint8_t type;
+	union {
+		struct cc_hello hello;
+		struct cc_welcome welcome;
+		struct cc_begin begin;
+		uint64_t revision; /* END, ACK */
+		uint64_t stamp;    /* PING, PONG */
+		struct cc_error error;
+		struct cc_host host;
+		struct cc_net net;
+		struct cc_router router;
+		struct cc_link link;
+		struct cc_subnet subnet;
+		struct cc_port port;
+		struct cc_route route;
+		struct cc_delete del;
+		struct cc_port_state port_state;
+	} u;
+};
+
+/* cc.c */
+/*
+ * Looks at the start of a receive buffer: CC_OK with *msglen set when a whole message is
+ * there, CC_E_SHORT when more bytes are needed, or an error that must close the connection
+ * (bad magic, version, or a length outside [CC_HDR_LEN, CC_MAX_MSG]).
+ */
+enum cc_result cc_frame(const uint8_t *buf, size_t len, size_t *msglen);
+/*
+ * Decodes one whole message (as delimited by cc_frame). For HELLO, m->u.hello.nets must
+ * point at an array of CC_MAX_NETS ids before the call. Never reads outside buf.
+ */
+enum cc_result cc_decode(const uint8_t *buf, size_t len, struct cc_msg *m);
+/* Appends the encoded message to w (w->failed on overflow). */
+void cc_encode(struct wbuf *w, const struct cc_msg *m);
+const char *cc_result_name(enum cc_result r);
+const char *cc_type_name(uint8_t type);
+
+#endif

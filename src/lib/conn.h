@@ -1,0 +1,35 @@
+/*
+ * A control-channel connection on the event loop: non-blocking stream socket, framing and
+ * decoding of cc messages, and a write queue. A malformed or oversized message closes the
+ * connection with a logged reason; so does a peer that lets the queue grow past the limit.
+ */
+#ifndef VENEER_CONN_H
+#define VENEER_CONN_H
+
+#include <stddef.h>
+
+#include "cc.h"
+
+struct ev_loop;
+struct conn;
+
+typedef void (*conn_msg_cb)(struct conn *c, const struct cc_msg *m, void *arg);
+/* Called once when the connection closes, for whatever reason; c is freed afterwards. */
+typedef void (*conn_close_cb)(struct conn *c, const char *reason, void *arg);
+
+#define CONN_QUEUE_LIMIT (64u << 20)
+
+/* conn.c */
+/* Takes ownership of fd (closed with the connection). NULL on failure (fd closed). */
+struct conn *conn_new(struct ev_loop *loop, int fd, const char *peer, conn_msg_cb on_msg,
+    conn_close_cb on_close, void *arg);
+/* Queues m; 0, or -1 if the connection is closed or was closed for exceeding the limit. */
+int conn_send(struct conn *c, const struct cc_msg *m);
+size_t conn_queued(const struct conn *c);
+const char *conn_peer(const struct conn *c);
+/* Closes (on_close runs now, memory is released after the current loop round). */
+void conn_close(struct conn *c, const char *reason);
+/* Sends ERROR(code, reason), then closes once it is written (or at once if it cannot be). */
+void conn_fail(struct conn *c, uint16_t code, const char *reason);
+
+#endif

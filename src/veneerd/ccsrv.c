@@ -1,0 +1,493 @@
+/*
+ * Agent sessions: registration, batches by revision with one batch in flight per agent
+ * (the agent's ACK is the flow control; changes meanwhile coalesce into the next batch),
+ * heartbeats, and the host's state as seen by the API.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "ev.h"
+#include "log.h"
+#include "util.h"
+#include "vd.h"
+#include "ccsrv.h"
+
+#define CCSRV_PING_MS 5000
+#define CCSRV_DEAD_MS 15000
+#define CCSRV_KEEP_CHANGES 100000
+
+struct ccsess {
+	struct ccsess *next;
+	struct ccsrv *cs;
+	struct conn *conn;
+	int ready;             /* registered */
+	int dead;
+	char host[CC_HOST_LEN];
+	char peer[64];
+	struct ccnets nets;    /* what the agent holds once it applies the batch in flight */
+	int64_t sent;          /* revision of the batch in flight (0 = none) */
+	int64_t acked;         /* revision the agent has applied */
+	uint64_t acked_ms;     /* monotonic time of that ACK */
+	uint64_t last_rx_ms;
+	time_t since;
+};
+
+struct ccsrv {
+	struct vd *vd;
+	int fd;
+	struct ev_io *io;
+	struct ev_timer *beat;
+	struct ev_timer *kick;
+	uint8_t token_hash[32];
+	struct ccsess *sessions;
+};
+
+static void
+ccsrv_sess_free(void *p)
+{
+	struct ccsess *s = p;
+
+	ccnets_free(&s->nets);
+	free(s);
+}
+
+static void
+ccsrv_unlink(struct ccsrv *cs, struct ccsess *s)
+{
+	for (struct ccsess **pp = &cs->sessions; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			return;
+		}
+}
+
+static int
+ccsrv_host_connected(struct ccsrv *cs, const char *host, const struct ccsess *except)
+{
+	for (struct ccsess *s = cs->sessions; s; s = s->next)
+		if (s != except && s->ready && !s->dead && strcmp(s->host, host) == 0)
+			return 1;
+	return 0;
+}
+
+/* Records a host's observed state; a state change is a change like any other. */
+static void
+ccsrv_set_host_state(struct ccsrv *cs, const char *host, const char *state)
+{
+	struct store *st = cs->vd->st;
+
+	if (store_begin(st, 1) != 0)
+		return;
+	if (store_i(st, "SELECT 1 FROM hosts WHERE name = ? AND state != ?", 0, "ss", host,
+	    state) == 1) {
+		store_change(st, "host", host, "update", NULL);
+		store_x(st, "UPDATE hosts SET state = ?, last_seen = ?, revision = ? WHERE name = ?",
+		    "siis", state, (int64_t)time(NULL), store_bump(st), host);
+	}
+	if (store_commit(st) != 0)
+		store_rollback(st);
+	else
+		ccsrv_changed(cs);
+}
+
+static void
+ccsrv_on_close(struct conn *c, const char *reason, void *arg)
+{
+	struct ccsess *s = arg;
+	struct ccsrv *cs = s->cs;
+
+	(void)c;
+	log_info("agent %s (%s): disconnected: %s", s->host[0] ? s->host : "?", s->peer, reason);
+	s->dead = 1;
+	ccsrv_unlink(cs, s);
+	if (s->ready && !ccsrv_host_connected(cs, s->host, s))
+		ccsrv_set_host_state(cs, s->host, "down");
+	ev_defer_free(cs->vd->loop, ccsrv_sess_free, s);
+}
+
+/* Sends the next batch if the agent is idle and behind. */
+static void
+ccsrv_push(struct ccsess *s)
+{
+	struct vd *vd = s->cs->vd;
+	int64_t rev = store_revision(vd->st);
+	struct ccnets want = {0};
+	struct cc_msg m = {.type = CC_BEGIN};
+	int rc;
+
+	if (!s->ready || s->dead || s->sent || s->acked >= rev)
+		return;
+	if (store_begin(vd->st, 0) != 0)
+		return;
+	rev = store_revision(vd->st);
+	if (ccdump_interest(vd, s->host, &want) < 0) {
+		store_rollback(vd->st);
+		ccnets_free(&want);
+		return;
+	}
+	m.u.begin.kind = CC_DELTA;
+	m.u.begin.revision = (uint64_t)rev;
+	rc = conn_send(s->conn, &m);
+	if (rc == 0)
+		rc = ccdump_delta(vd, s->conn, s->acked, rev, &s->nets, &want);
+	store_rollback(vd->st); /* a read transaction: nothing to commit */
+	if (rc < 0) {
+		ccnets_free(&want);
+		return;
+	}
+	m.type = CC_END;
+	m.u.revision = (uint64_t)rev;
+	if (conn_send(s->conn, &m) < 0) {
+		ccnets_free(&want);
+		return;
+	}
+	ccnets_free(&s->nets);
+	s->nets = want;
+	s->sent = rev;
+}
+
+static void
+ccsrv_snapshot(struct ccsess *s)
+{
+	struct vd *vd = s->cs->vd;
+	struct cc_msg m = {.type = CC_BEGIN};
+	int64_t rev;
+
+	if (store_begin(vd->st, 0) != 0) {
+		conn_fail(s->conn, 503, "store busy");
+		return;
+	}
+	rev = store_revision(vd->st);
+	ccnets_free(&s->nets);
+	if (ccdump_interest(vd, s->host, &s->nets) < 0) {
+		store_rollback(vd->st);
+		conn_fail(s->conn, 500, "out of memory");
+		return;
+	}
+	m.u.begin.kind = CC_SNAPSHOT;
+	m.u.begin.revision = (uint64_t)rev;
+	if (conn_send(s->conn, &m) == 0 && ccdump_snapshot(vd, s->conn, &s->nets) == 0) {
+		m.type = CC_END;
+		m.u.revision = (uint64_t)rev;
+		if (conn_send(s->conn, &m) == 0)
+			s->sent = rev;
+	}
+	store_rollback(vd->st);
+}
+
+static void
+ccsrv_on_kick(struct ev_timer *t, void *arg)
+{
+	struct ccsrv *cs = arg;
+
+	(void)t;
+	for (struct ccsess *s = cs->sessions; s; s = s->next)
+		ccsrv_push(s);
+}
+
+void
+ccsrv_changed(struct ccsrv *cs)
+{
+	/* A zero timer runs after this loop round: several commits make one batch. */
+	if (cs && !ev_timer_armed(cs->kick))
+		ev_timer_arm(cs->kick, 0);
+}
+
+/* Validates a HELLO and records the host (created on first registration). */
+static int
+ccsrv_register(struct ccsess *s, const struct cc_hello *h, char *why, size_t whysz)
+{
+	struct ccsrv *cs = s->cs;
+	struct store *st = cs->vd->st;
+	char addr[ADDR6_STRLEN] = "", prefix[PFX6_STRLEN] = "";
+	uint8_t hash[32];
+	const char *encap = h->encap == CC_ENCAP_EMBED6 ? "embed6" : "vxlan";
+
+	auth_hash(h->credential, hash);
+	if (!util_ct_equal(hash, cs->token_hash, sizeof(hash)))
+		return snprintf(why, whysz, "bad credential"), -1;
+	if (h->min_version > CC_VERSION || h->max_version < CC_VERSION)
+		return snprintf(why, whysz, "no common protocol version"), -1;
+	if (!jv_is_hostname(h->host))
+		return snprintf(why, whysz, "bad host name"), -1;
+	if (h->address.family == 4)
+		addr4_fmt((uint32_t)h->address.a[0] << 24 | (uint32_t)h->address.a[1] << 16 |
+		    (uint32_t)h->address.a[2] << 8 | h->address.a[3], addr);
+	else if (h->address.family == 6)
+		addr6_fmt(h->address.a, addr);
+	else
+		return snprintf(why, whysz, "no substrate address"), -1;
+	if (h->encap == CC_ENCAP_EMBED6) {
+		struct pfx6 p;
+
+		if (h->prefix.family != 6 || h->prefix.len < 32 || h->prefix.len > 72)
+			return snprintf(why, whysz, "embed6 needs a host prefix of length 32-72"), -1;
+		memcpy(p.addr, h->prefix.a, 16);
+		p.len = h->prefix.len;
+		pfx6_fmt(&p, prefix);
+	}
+	if (store_begin(st, 1) != 0)
+		return snprintf(why, whysz, "store busy"), -1;
+	if (store_i(st, "SELECT 1 FROM hosts WHERE address = ? AND name != ?", 0, "ss", addr,
+	    h->host) == 1) {
+		store_rollback(st);
+		return snprintf(why, whysz, "address %s belongs to another host", addr), -1;
+	}
+	store_change(st, "host", h->host, "update", NULL);
+	store_x(st, "INSERT INTO hosts (name, address, encap, prefix, state, last_seen, created, "
+	    "revision) VALUES (?1, ?2, ?3, ?4, 'up', ?5, ?5, ?6) ON CONFLICT (name) DO UPDATE SET "
+	    "address = ?2, encap = ?3, prefix = ?4, state = 'up', last_seen = ?5, revision = ?6",
+	    "ssssii", h->host, addr, encap, prefix[0] ? prefix : NULL, (int64_t)time(NULL),
+	    store_bump(st));
+	if (store_commit(st) != 0)
+		return snprintf(why, whysz, "store commit failed"), -1;
+	ccsrv_changed(cs);
+	return 0;
+}
+
+/* A reconnecting agent gets a delta from what it holds when the log still covers it. */
+static void
+ccsrv_on_hello(struct ccsess *s, const struct cc_hello *h)
+{
+	struct vd *vd = s->cs->vd;
+	struct cc_msg m = {.type = CC_WELCOME};
+	char why[128];
+	int64_t rev;
+
+	if (s->ready) {
+		conn_fail(s->conn, 400, "HELLO twice");
+		return;
+	}
+	if (ccsrv_register(s, h, why, sizeof(why)) < 0) {
+		conn_fail(s->conn, 403, why);
+		return;
+	}
+	snprintf(s->host, sizeof(s->host), "%s", h->host);
+	s->ready = 1;
+	/* A newer session of the same host replaces the old one (ready first: the host stays up). */
+	for (struct ccsess *o = s->cs->sessions; o; o = o->next)
+		if (o != s && o->ready && strcmp(o->host, h->host) == 0)
+			conn_close(o->conn, "replaced by a new session of the same host");
+	s->since = time(NULL);
+	rev = store_revision(vd->st);
+	m.u.welcome.version = CC_VERSION;
+	m.u.welcome.revision = (uint64_t)rev;
+	if (conn_send(s->conn, &m) < 0)
+		return;
+	log_info("agent %s (%s) registered, holds revision %llu, store at %lld", s->host, s->peer,
+	    (unsigned long long)h->revision, (long long)rev);
+	if (h->revision == 0 || (int64_t)h->revision > rev ||
+	    (int64_t)h->revision < ccdump_floor(vd)) {
+		ccsrv_snapshot(s);
+		return;
+	}
+	for (unsigned i = 0; i < h->nnets; i++)
+		ccnets_add(&s->nets, h->nets[i]);
+	s->acked = (int64_t)h->revision;
+	ccsrv_push(s);
+}
+
+static void
+ccsrv_on_port_state(struct ccsess *s, const struct cc_port_state *ps)
+{
+	struct store *st = s->cs->vd->st;
+
+	/* Observed state, not desired state: no revision. Only the host's own ports. */
+	if (store_begin(st, 1) != 0)
+		return;
+	store_x(st, "UPDATE ports SET state = ? WHERE id = ? AND host = ?", "sss",
+	    ps->up ? "up" : "down", ps->id, s->host);
+	if (store_commit(st) != 0)
+		store_rollback(st);
+}
+
+static void
+ccsrv_on_msg(struct conn *c, const struct cc_msg *m, void *arg)
+{
+	struct ccsess *s = arg;
+	struct cc_msg reply = {.type = CC_PONG};
+
+	s->last_rx_ms = ev_now_ms();
+	if (m->type != CC_HELLO && !s->ready) {
+		conn_fail(c, 400, "HELLO first");
+		return;
+	}
+	switch (m->type) {
+	case CC_HELLO:
+		ccsrv_on_hello(s, &m->u.hello);
+		break;
+	case CC_ACK:
+		if ((int64_t)m->u.revision != s->sent) {
+			conn_fail(c, 400, "ACK of a revision that was not sent");
+			return;
+		}
+		s->acked = s->sent;
+		s->acked_ms = ev_now_ms();
+		s->sent = 0;
+		ccsrv_push(s);
+		break;
+	case CC_PING:
+		reply.u.stamp = m->u.stamp;
+		conn_send(c, &reply);
+		break;
+	case CC_PONG:
+		break;
+	case CC_PORT_STATE:
+		ccsrv_on_port_state(s, &m->u.port_state);
+		break;
+	case CC_ERROR:
+		log_warnx("agent %s: error %u: %s", s->host, m->u.error.code, m->u.error.reason);
+		conn_close(c, "agent reported an error");
+		break;
+	default:
+		conn_fail(c, 400, "unexpected message type");
+	}
+}
+
+static void
+ccsrv_on_accept(struct ev_io *io, uint32_t events, void *arg)
+{
+	struct ccsrv *cs = arg;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	int fd, one = 1;
+
+	(void)io;
+	(void)events;
+	while ((fd = accept4(cs->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) >= 0) {
+		struct ccsess *s = calloc(1, sizeof(*s));
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host,
+			    sizeof(host));
+		if (s == NULL) {
+			close(fd);
+			continue;
+		}
+		s->cs = cs;
+		s->last_rx_ms = ev_now_ms();
+		snprintf(s->peer, sizeof(s->peer), "%s", host);
+		if ((s->conn = conn_new(cs->vd->loop, fd, host, ccsrv_on_msg, ccsrv_on_close,
+		    s)) == NULL) {
+			free(s);
+			continue;
+		}
+		s->next = cs->sessions;
+		cs->sessions = s;
+		sl = sizeof(ss);
+	}
+}
+
+static void
+ccsrv_on_beat(struct ev_timer *t, void *arg)
+{
+	struct ccsrv *cs = arg;
+	uint64_t now = ev_now_ms();
+	struct cc_msg ping = {.type = CC_PING};
+	struct ccsess *s, *next;
+
+	ping.u.stamp = now;
+	for (s = cs->sessions; s; s = next) {
+		next = s->next;
+		if (now - s->last_rx_ms > CCSRV_DEAD_MS)
+			conn_close(s->conn, "heartbeat timeout");
+		else
+			conn_send(s->conn, &ping);
+	}
+	ccdump_prune(cs->vd, CCSRV_KEEP_CHANGES);
+	ev_timer_arm(t, CCSRV_PING_MS);
+}
+
+static int
+ccsrv_listen(const char *addr, char *err, size_t errsz)
+{
+	struct sockaddr_storage ss;
+	int fd, one = 1;
+
+	if (http_parse_addr(addr, &ss) < 0) {
+		snprintf(err, errsz, "bad agent listen address %s", addr);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0 || listen(fd, 128) < 0) {
+		snprintf(err, errsz, "agent listen %s: %s", addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct ccsrv *
+ccsrv_start(struct vd *vd, const char *addr, const char *token, char *err, size_t errsz)
+{
+	struct ccsrv *cs = calloc(1, sizeof(*cs));
+
+	if (cs == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	cs->vd = vd;
+	auth_hash(token, cs->token_hash);
+	if ((cs->fd = ccsrv_listen(addr, err, errsz)) < 0) {
+		free(cs);
+		return NULL;
+	}
+	cs->io = ev_io_add(vd->loop, cs->fd, EPOLLIN, ccsrv_on_accept, cs);
+	cs->beat = ev_timer_new(vd->loop, ccsrv_on_beat, cs);
+	cs->kick = ev_timer_new(vd->loop, ccsrv_on_kick, cs);
+	if (cs->io == NULL || cs->beat == NULL || cs->kick == NULL) {
+		snprintf(err, errsz, "cannot watch the agent listener");
+		ccsrv_stop(cs);
+		return NULL;
+	}
+	ev_timer_arm(cs->beat, CCSRV_PING_MS);
+	return cs;
+}
+
+void
+ccsrv_stop(struct ccsrv *cs)
+{
+	if (cs == NULL)
+		return;
+	while (cs->sessions)
+		conn_close(cs->sessions->conn, "veneerd stopping");
+	ev_io_del(cs->io);
+	ev_timer_free(cs->beat);
+	ev_timer_free(cs->kick);
+	close(cs->fd);
+	free(cs);
+}
+
+json_t *
+ccsrv_host_json(struct ccsrv *cs, const char *host)
+{
+	char since[32];
+
+	for (struct ccsess *s = cs ? cs->sessions : NULL; s; s = s->next) {
+		if (!s->ready || s->dead || strcmp(s->host, host) != 0)
+			continue;
+		util_time_rfc3339(s->since, since, sizeof(since));
+		return json_pack("{s:b, s:s, s:s, s:I, s:I, s:I, s:i}", "connected", 1, "peer",
+		    s->peer, "since", since, "applied_revision", (json_int_t)s->acked,
+		    "applied_at_monotonic_ms", (json_int_t)s->acked_ms, "networks",
+		    (json_int_t)s->nets.n, "queued_bytes", (int)conn_queued(s->conn));
+	}
+	return json_pack("{s:b}", "connected", 0);
+}

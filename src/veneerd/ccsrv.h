@@ -1,0 +1,53 @@
+/*
+ * veneerd's side of the control channel: agents connect over TCP, register their host and
+ * receive the state of every network that has a port on that host, as a snapshot and then
+ * as deltas by revision.
+ */
+#ifndef VENEER_CCSRV_H
+#define VENEER_CCSRV_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "cc.h"
+
+struct vd;
+struct ccsrv;
+struct conn;
+
+/* A set of network ids (what an agent holds). */
+struct ccnets {
+	char (*ids)[CC_ID_LEN];
+	int n, cap;
+};
+
+/* ccsrv.c */
+/* Listens on addr ("ADDR:PORT"); agents must present token. NULL with err on failure. */
+struct ccsrv *ccsrv_start(struct vd *vd, const char *addr, const char *token, char *err,
+    size_t errsz);
+void ccsrv_stop(struct ccsrv *cs);
+/* A write committed: agents get their deltas before the loop sleeps again. */
+void ccsrv_changed(struct ccsrv *cs);
+/* The agent session of a host as JSON ({"connected": false} when none). */
+json_t *ccsrv_host_json(struct ccsrv *cs, const char *host);
+
+/* ccdump.c: turning the store into messages for one agent. */
+int ccnets_has(const struct ccnets *s, const char *id);
+int ccnets_add(struct ccnets *s, const char *id);
+void ccnets_free(struct ccnets *s);
+/* The networks with a port bound to host, now. */
+int ccdump_interest(struct vd *vd, const char *host, struct ccnets *out);
+/* Sends every host and every object of the networks in nets. -1 if the conn closed. */
+int ccdump_snapshot(struct vd *vd, struct conn *c, const struct ccnets *nets);
+/*
+ * Sends what changed in (from, to] for an agent that held `had` and now needs `want`:
+ * whole networks it gains, deletions of networks it loses, and changed objects.
+ */
+int ccdump_delta(struct vd *vd, struct conn *c, int64_t from, int64_t to,
+    const struct ccnets *had, const struct ccnets *want);
+/* The oldest revision from which a delta can still be computed. */
+int64_t ccdump_floor(struct vd *vd);
+/* Forgets changes older than keep revisions back. */
+void ccdump_prune(struct vd *vd, int64_t keep);
+
+#endif
