@@ -218,14 +218,16 @@ http_decode(const struct ctl_conf *c, const struct ctl_req *r, long status,
 		*out = j;
 		return 0;
 	}
-	if (status >= 400 && status < 600 && j != NULL) {
+	/* Only veneerd's own error object is an API answer; anything else is a transport fault. */
+	if (status >= 400 && status < 600 && json_is_object(json_object_get(j, "error"))) {
 		rc = http_error(c, r, status, j);
 		json_decref(j);
 		return rc;
 	}
 	json_decref(j);
 	if (status >= 400 && status < 600)
-		return http_not_json(c, status, body, "empty body");
+		return http_not_json(c, status, body, body->len ? "not an API error object" :
+		    "empty body");
 	fprintf(stderr, "veneerctl: unexpected HTTP status %ld from %s\n", status, c->url);
 	return CTL_EXIT_TRANSPORT;
 }

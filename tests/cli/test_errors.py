@@ -272,8 +272,6 @@ def test_non_api_answers_exit_3(ctl, capture):
     assert (r.rc, r.out, r.err) == (4, "", "veneerctl: 404 not_found: gone\n"), r
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a 404 whose JSON body is not the API's error "
-                   "object exits 4 (docs: 4 only when veneerd itself said not found)")
 @pytest.mark.parametrize("body", [b'{"detail": "Not Found"}', b'{}', b'[]',
                                   b'{"error": "not found"}'])
 def test_foreign_json_404_is_not_4(ctl, capture, body):
