@@ -30,6 +30,10 @@ run "api ($build)" env VENEERD="$build/src/veneerd/veneerd" VENEERCTL="$build/sr
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
 run "api ($asan, ASan+UBSan)" env VENEERD="$asan/src/veneerd/veneerd" \
 	VENEERCTL="$asan/src/ctl/veneerctl" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
+run "cli ($build)" env VENEERD="$build/src/veneerd/veneerd" VENEERCTL="$build/src/ctl/veneerctl" \
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/cli
+run "cli ($asan, ASan+UBSan)" env VENEERD="$asan/src/veneerd/veneerd" \
+	VENEERCTL="$asan/src/ctl/veneerctl" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/cli
 
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done

@@ -311,8 +311,13 @@ api_run(struct vd *vd, const struct api_route *r, struct api_req *req, struct ap
 		store_rollback(vd->st);
 		return;
 	}
-	if (store_commit(vd->st) != 0) {
-		api_err(resp, 503, "unavailable", NULL, "the write could not be committed, retry");
+	if ((rc = store_commit(vd->st)) != 0) {
+		if (rc == SQLITE_ABORT)
+			api_err(resp, 500, "internal", NULL, "the store refused part of the change; "
+			    "nothing was written");
+		else
+			api_err(resp, 503, "unavailable", NULL, "the write could not be committed, "
+			    "retry");
 		return;
 	}
 	if (write && resp->revision != store_revision(vd->st)) {
@@ -423,8 +428,11 @@ api_sql_add(struct api_sql *q, const char *frag)
 {
 	int w = snprintf(q->text + q->len, sizeof(q->text) - q->len, "%s", frag);
 
-	if (w > 0)
+	/* On truncation the text stays short and will not prepare: the list fails cleanly. */
+	if (w > 0 && (size_t)w < sizeof(q->text) - q->len)
 		q->len += (size_t)w;
+	else
+		q->len = sizeof(q->text) - 1;
 }
 
 /* Appends "AND frag", binding every ? in frag to the same value. */
@@ -434,7 +442,7 @@ api_sql_where(struct api_sql *q, const char *frag, char kind, const char *s, int
 	api_sql_add(q, " AND ");
 	api_sql_add(q, frag);
 	for (const char *p = frag; *p; p++) {
-		if (*p != '?')
+		if (*p != '?' || q->n == (int)ARRAY_SIZE(q->kinds))
 			continue;
 		q->kinds[q->n] = kind;
 		q->vals[q->n] = s;
@@ -608,8 +616,11 @@ api_ref(struct api_req *req, struct api_resp *resp, const char *table, const cha
 	if (scope)
 		sqlite3_bind_text(s, 2, scope, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		snprintf(out->tenant, sizeof(out->tenant), "%s", sqlite3_column_text(s, 0));
-		snprintf(out->network, sizeof(out->network), "%s", sqlite3_column_text(s, 1));
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		const char *n = (const char *)sqlite3_column_text(s, 1);
+
+		snprintf(out->tenant, sizeof(out->tenant), "%s", t ? t : "");
+		snprintf(out->network, sizeof(out->network), "%s", n ? n : "");
 		found = 1;
 	}
 	sqlite3_reset(s);
@@ -644,5 +655,15 @@ api_deps(struct api_req *req, struct api_resp *resp, const char *owner, const ch
 		return 0;
 	api_err(resp, 409, "has_dependents", NULL, "%s %s still has %d %s: %s%s", owner, id, n,
 	    what, names, n > 5 ? ", ..." : "");
+	return 1;
+}
+
+int
+api_quota(struct api_req *req, struct api_resp *resp, const char *sql, const char *key,
+    int64_t max, const char *what)
+{
+	if (store_i(req->st, sql, 0, "s", key) < max)
+		return 0;
+	api_err(resp, 409, "limit_exceeded", NULL, "at most %lld %s", (long long)max, what);
 	return 1;
 }

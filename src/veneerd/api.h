@@ -146,6 +146,13 @@ json_t *api_col_addr4(sqlite3_stmt *row, int col);
 int api_deps(struct api_req *req, struct api_resp *resp, const char *owner, const char *id,
     const char *what, const char *sql);
 
+/*
+ * Refuses a create once sql (a COUNT with every ? bound to key) reaches max: 409
+ * limit_exceeded. Returns 1 then, else 0.
+ */
+int api_quota(struct api_req *req, struct api_resp *resp, const char *sql, const char *key,
+    int64_t max, const char *what);
+
 /* What a referenced object (in a body) belongs to. */
 struct api_ref {
 	char tenant[32];

@@ -65,9 +65,14 @@ auth_identify(struct vd *vd, const char *header, struct api_req *req, struct api
 	util_hex(h, sizeof(h), hex);
 	s = store_q(vd->st, "SELECT id, tenant FROM tokens WHERE hash = ?", "s", hex);
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		snprintf(req->token_id, sizeof(req->token_id), "%s", sqlite3_column_text(s, 0));
-		snprintf(req->tenant, sizeof(req->tenant), "%s", sqlite3_column_text(s, 1));
-		found = 1;
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		const char *tenant = (const char *)sqlite3_column_text(s, 1);
+
+		if (id && tenant) {
+			snprintf(req->token_id, sizeof(req->token_id), "%s", id);
+			snprintf(req->tenant, sizeof(req->tenant), "%s", tenant);
+			found = 1;
+		}
 	}
 	sqlite3_reset(s);
 	return found ? 0 : auth_fail(resp, "invalid token");
@@ -105,7 +110,8 @@ auth_rate_check(struct vd *vd, const struct api_req *req)
 
 	if (req->is_admin || vd->cfg.rate <= 0)
 		return 0;
-	if ((b = auth_bucket(vd, req->token_id)) == NULL)
+	/* Per tenant, not per token: minting tokens must not buy more requests. */
+	if ((b = auth_bucket(vd, req->tenant)) == NULL)
 		return 0;
 	now = ev_now_ms();
 	b->level += (double)(now - b->last_ms) / 1000.0 * vd->cfg.rate;
@@ -117,8 +123,10 @@ auth_rate_check(struct vd *vd, const struct api_req *req)
 		return 0;
 	}
 	vd->metrics.rate_limited++;
-	/* Whole seconds until one token is back, at least one. */
-	return 1 + (int)((1.0 - b->level) / vd->cfg.rate);
+	/* Whole seconds until one token is back, at least one (and no int overflow). */
+	double wait = (1.0 - b->level) / vd->cfg.rate;
+
+	return wait > 3600 ? 3600 : 1 + (int)wait;
 }
 
 void

@@ -129,9 +129,13 @@ http_send(struct MHD_Connection *conn, struct api_resp *resp)
 		return MHD_NO;
 	len = strlen(text);
 	if (resp->body && len > 0) {
-		text = realloc(text, len + 2);
-		if (text == NULL)
+		char *t = realloc(text, len + 2);
+
+		if (t == NULL) {
+			free(text);
 			return MHD_NO;
+		}
+		text = t;
 		text[len++] = '\n';
 		text[len] = '\0';
 	}
@@ -343,8 +347,10 @@ http_start(struct vd *vd, const char *listen, char *err, size_t errsz)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
 	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_seen, h,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    /* One client holding connections open must not lock the others out. */
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_log, h,
 	    MHD_OPTION_END);

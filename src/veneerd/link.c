@@ -63,6 +63,9 @@ link_create(struct api_req *req, struct api_resp *resp)
 	if (strcmp(ra.network, rb.network) != 0)
 		return api_err(resp, 422, "invalid_reference", "b", "b: router %s is in another "
 		    "network than %s", b, a);
+	if (api_quota(req, resp, "SELECT COUNT(*) FROM links WHERE network = ?", ra.network,
+	    VD_MAX_LINKS, "links per network"))
+		return 0;
 	lo = strcmp(a, b) < 0 ? a : b;
 	hi = lo == a ? b : a;
 	if (store_i(req->st, "SELECT 1 FROM links WHERE lo = ? AND hi = ?", 0, "ss", lo, hi) == 1)

@@ -188,8 +188,11 @@ network_create(struct api_req *req, struct api_resp *resp)
 	if (store_i(req->st, "SELECT 1 FROM networks WHERE tenant = ? AND name = ?", 0, "ss",
 	    tenant, name) == 1)
 		return api_err(resp, 409, "duplicate", "name", "a network named %s exists", name);
+	if (api_quota(req, resp, "SELECT COUNT(*) FROM networks WHERE tenant = ?", tenant,
+	    VD_MAX_NETWORKS, "networks per tenant"))
+		return 0;
 	if ((vnid = network_alloc_vnid(req)) < 0)
-		return api_err(resp, 409, "conflict", NULL, "all 16777215 VNIDs are in use");
+		return api_err(resp, 409, "limit_exceeded", NULL, "all 16777215 VNIDs are in use");
 	util_new_id("net-", id, sizeof(id));
 	util_new_id("rtr-", rtr, sizeof(rtr));
 	rev = api_change(req, "network", id, "create", id);
@@ -200,6 +203,41 @@ network_create(struct api_req *req, struct api_resp *resp)
 	if (router_insert(req, resp, rtr, id, tenant, "main", NULL, 64512, 1) < 0)
 		return 0;
 	return api_ok(resp, 201, api_load(req, &network_kind, id));
+}
+
+/* Every port's claimable ranges must stay inside the network's CIDRs too. */
+static int
+network_claims_keep(struct api_req *req, struct api_resp *resp, const char *id,
+    const struct pfx4 *c, int n)
+{
+	sqlite3_stmt *s = store_q(req->st, "SELECT id, claimable FROM ports WHERE network = ?",
+	    "s", id);
+	int rc = 0;
+
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		json_t *cl = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL), *x;
+		size_t i;
+
+		json_array_foreach(cl, i, x) {
+			struct pfx4 p;
+			int inside = 0;
+
+			if (pfx4_parse(json_string_value(x), &p, 0, 32) != ADDR_OK)
+				continue;
+			for (int k = 0; k < n && !inside; k++)
+				inside = pfx4_contains(&c[k], &p);
+			if (!inside) {
+				api_err(resp, 409, "has_dependents", "cidr", "port %s may claim %s, "
+				    "outside the new CIDRs", sqlite3_column_text(s, 0),
+				    json_string_value(x));
+				rc = -1;
+				break;
+			}
+		}
+		json_decref(cl);
+	}
+	sqlite3_reset(s);
+	return rc;
 }
 
 /* A CIDR list may shrink only if every subnet and claimable range stays inside it. */
@@ -228,7 +266,7 @@ network_cidrs_keep(struct api_req *req, struct api_resp *resp, const char *id,
 		}
 	}
 	sqlite3_reset(s);
-	return 0;
+	return network_claims_keep(req, resp, id, c, n);
 }
 
 int
@@ -286,6 +324,18 @@ network_delete(struct api_req *req, struct api_resp *resp)
 		if (api_deps(req, resp, "network", id, network_deps[i].what, network_deps[i].sql))
 			return 0;
 	api_change(req, "network", id, "delete", id);
+	{
+		/* The main router goes too: agents hear of it like of any other deletion. */
+		sqlite3_stmt *s = store_q(req->st, "SELECT id FROM routers WHERE network = ?", "s",
+		    id);
+		char rtr[32] = "";
+
+		if (sqlite3_step(s) == SQLITE_ROW)
+			snprintf(rtr, sizeof(rtr), "%s", sqlite3_column_text(s, 0));
+		sqlite3_reset(s);
+		if (rtr[0])
+			api_change(req, "router", rtr, "delete", id);
+	}
 	store_x(req->st, "DELETE FROM macs WHERE network = ?", "s", id);
 	store_x(req->st, "DELETE FROM routers WHERE network = ?", "s", id);
 	store_x(req->st, "DELETE FROM network_cidrs WHERE network = ?", "s", id);

@@ -69,7 +69,12 @@ static const struct jv_field port_spec[] = {
 	{"claimable", JV_CIDR4_LIST, 0, 0, PORT_MAX_CLAIMABLE, NULL},
 	{"source_dest_check", JV_BOOL, 0, 0, 0, NULL},
 	{"routing", JV_BOOL, 0, 0, 0, NULL},
-	{"device", JV_DEVICE, 0, 0, 0, NULL},
+	/*
+	 * Device names share one namespace per host across tenants: letting a tenant choose one
+	 * would tell it which names other tenants' ports hold there. The admin (the
+	 * orchestrator placing VMs) may; tenants get the name derived from the port id.
+	 */
+	{"device", JV_DEVICE, JV_ADMIN, 0, 0, NULL},
 	{NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -396,9 +401,10 @@ port_patch_host(struct api_req *req, struct api_resp *resp, const char *id)
 		snprintf(device, sizeof(device), "%s", dev);
 	if (port_check_host(req, resp, host[0] ? host : NULL, device, id) < 0)
 		return -1;
-	store_x(req->st, "UPDATE ports SET host = ?, device = ?, state = CASE WHEN ? IS NULL THEN "
-	    "'unbound' WHEN state = 'unbound' THEN 'down' ELSE state END WHERE id = ?", "ssss",
-	    host[0] ? host : NULL, device, host[0] ? host : NULL, id);
+	/* A port that moves is down until the new host's agent brings it up. */
+	store_x(req->st, "UPDATE ports SET state = CASE WHEN ?1 IS NULL THEN 'unbound' WHEN host "
+	    "IS NOT ?1 OR state = 'unbound' THEN 'down' ELSE state END, host = ?1, device = ?2 "
+	    "WHERE id = ?3", "sss", host[0] ? host : NULL, device, id);
 	return 0;
 }
 

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The most first hops one destination spreads over (FRR's maximum-paths, in spirit). */
+#define RIB_MAX_ECMP 8
+
 const char *
 rib_origin_name(enum rib_origin o)
 {
@@ -137,9 +140,10 @@ rib_compute(const struct rib_net *net, int self, struct rib_entry **out)
 			continue;
 		if (r != self && o->ttype == RIB_T_ROUTER)
 			continue; /* keeps the emulated routers free of loops */
-		for (int h = 0; h < n; h++) {
+		for (int h = 0, paths = 0; h < n && paths < RIB_MAX_ECMP; h++) {
 			if (r != self && !first[(size_t)r * (size_t)n + (size_t)h])
 				continue;
+			paths++;
 			if ((size_t)cnt == cap) {
 				struct rib_entry *ne = realloc(e, (cap = cap ? cap * 2 : 32) * sizeof(*e));
 

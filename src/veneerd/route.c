@@ -105,6 +105,9 @@ route_create(struct api_req *req, struct api_resp *resp)
 	if (api_ref(req, resp, "routers", "router", rtr, &r) < 0 ||
 	    route_target(req, resp, rtr, &r, target, &type) < 0)
 		return 0;
+	if (api_quota(req, resp, "SELECT COUNT(*) FROM routes WHERE network = ?", r.network,
+	    VD_MAX_ROUTES, "static routes per network"))
+		return 0;
 	pfx4_parse(api_str(req, "destination"), &p, 0, 32);
 	if (store_i(req->st, "SELECT 1 FROM routes WHERE router = ? AND addr = ? AND len = ? AND "
 	    "target = ?", 0, "suis", rtr, p.addr, (int64_t)p.len, target) == 1)
@@ -185,7 +188,8 @@ route_topo_load(struct store *st, const char *network, struct route_topo *t)
 		return -1;
 	s = store_q(st, "SELECT id FROM routers WHERE network = ? ORDER BY id", "s", network);
 	while (t->nrouters < nr && sqlite3_step(s) == SQLITE_ROW)
-		t->routers[t->nrouters++] = strdup((const char *)sqlite3_column_text(s, 0));
+		if ((t->routers[t->nrouters] = strdup((const char *)sqlite3_column_text(s, 0))))
+			t->nrouters++;
 	sqlite3_reset(s);
 	s = store_q(st, "SELECT a, b FROM links WHERE network = ?", "s", network);
 	while (t->nlinks < nl && sqlite3_step(s) == SQLITE_ROW) {
@@ -208,8 +212,15 @@ route_topo_load(struct store *st, const char *network, struct route_topo *t)
 		o->ttype = strcmp(type, "subnet") == 0 ? RIB_T_SUBNET : strcmp(type, "port") == 0 ?
 		    RIB_T_PORT : strcmp(type, "router") == 0 ? RIB_T_ROUTER : RIB_T_BLACKHOLE;
 		t->strs[2 * t->nown] = strdup((const char *)sqlite3_column_text(s, 3));
-		if (sqlite3_column_type(s, 4) != SQLITE_NULL)
-			t->strs[2 * t->nown + 1] = strdup((const char *)sqlite3_column_text(s, 4));
+		if (t->strs[2 * t->nown] == NULL)
+			break;
+		if (sqlite3_column_type(s, 4) != SQLITE_NULL &&
+		    (t->strs[2 * t->nown + 1] = strdup((const char *)sqlite3_column_text(s,
+		    4))) == NULL) {
+			free(t->strs[2 * t->nown]);
+			t->strs[2 * t->nown] = NULL;
+			break;
+		}
 		o->target = o->ttype == RIB_T_BLACKHOLE ? NULL : t->strs[2 * t->nown];
 		o->route_id = t->strs[2 * t->nown + 1];
 		t->nown++;

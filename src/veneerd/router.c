@@ -117,6 +117,9 @@ router_create(struct api_req *req, struct api_resp *resp)
 	    router_asn_ok(resp, (asn = json_object_get(req->body, "asn"))) < 0)
 		return 0;
 	name = api_str(req, "name");
+	if (api_quota(req, resp, "SELECT COUNT(*) FROM routers WHERE network = ?", net.network,
+	    VD_MAX_ROUTERS, "routers per network"))
+		return 0;
 	if (store_i(req->st, "SELECT 1 FROM routers WHERE network = ? AND name = ?", 0, "ss",
 	    net.network, name) == 1)
 		return api_err(resp, 409, "duplicate", "name", "a router named %s exists in the "

@@ -28,6 +28,7 @@ struct store {
 	} texts[STORE_TEXT_SLOTS];
 	int in_write;
 	int bumped;
+	int failed; /* a statement of the open transaction failed: it must not commit */
 	int64_t revision; /* last committed */
 	int64_t pending;  /* revision of the open write transaction once bumped */
 	struct store_stats stats;
@@ -95,6 +96,26 @@ store_migrate(struct store *st, char *err, size_t errsz)
 	return 0;
 }
 
+/* WAL is what makes commits cheap and readers non-blocking: refuse to run without it. */
+static int
+store_wal(struct store *st, const char *path, char *err, size_t errsz)
+{
+	sqlite3_stmt *s;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "%s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		ok = strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0 ||
+		    strcmp(path, ":memory:") == 0;
+	sqlite3_finalize(s);
+	if (!ok)
+		snprintf(err, errsz, "%s: cannot switch to WAL mode", path);
+	return ok ? 0 : -1;
+}
+
 struct store *
 store_open(const char *path, char *err, size_t errsz)
 {
@@ -111,13 +132,18 @@ store_open(const char *path, char *err, size_t errsz)
 		store_close(st);
 		return NULL;
 	}
-	sqlite3_busy_timeout(st->db, 5000);
+	/*
+	 * Another process holding the lock (a backup, the sqlite3 shell) would stall the whole
+	 * event loop while SQLite waits: wait briefly, then answer 503 and let the client retry.
+	 */
+	sqlite3_busy_timeout(st->db, 250);
 	/*
 	 * WAL with synchronous=FULL fsyncs the log at every commit, so an answered write
 	 * survives power loss, not just a crash of veneerd.
 	 */
-	if (store_exec_sql(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		"PRAGMA foreign_keys=ON;", err, errsz) < 0 || store_migrate(st, err, errsz) < 0) {
+	if (store_exec_sql(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", err,
+		errsz) < 0 || store_wal(st, path, err, errsz) < 0 ||
+	    store_migrate(st, err, errsz) < 0) {
 		store_close(st);
 		return NULL;
 	}
@@ -253,8 +279,10 @@ store_x(struct store *st, const char *sql, const char *fmt, ...)
 	s = store_vq(st, sql, fmt, ap);
 	va_end(ap);
 	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		log_warnx("store: %s: %s", sql, sqlite3_errmsg(st->db));
+		st->failed = 1;
+	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? SQLITE_DONE : rc;
 }
@@ -269,8 +297,18 @@ store_i(struct store *st, const char *sql, int64_t dflt, const char *fmt, ...)
 	va_start(ap, fmt);
 	s = store_vq(st, sql, fmt, ap);
 	va_end(ap);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(s, 0);
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+			v = sqlite3_column_int64(s, 0);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		/* A failed read must not pass for "no dependents" and let a write through. */
+		log_warnx("store: %s: %s", sql, sqlite3_errmsg(st->db));
+		st->failed = 1;
+	}
 	sqlite3_reset(s);
 	return v;
 }
@@ -298,6 +336,7 @@ store_begin(struct store *st, int write)
 		return rc;
 	st->in_write = write;
 	st->bumped = 0;
+	st->failed = 0;
 	return 0;
 }
 
@@ -319,6 +358,12 @@ store_commit(struct store *st)
 	struct timespec a, b;
 	int rc;
 
+	if (st->failed) {
+		log_warnx("store: a statement failed: rolling the transaction back");
+		st->stats.commit_failures++;
+		store_rollback(st);
+		return SQLITE_ABORT;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	rc = sqlite3_step(store_q(st, "COMMIT", ""));
 	sqlite3_reset(store_q(st, "COMMIT", ""));
@@ -348,6 +393,7 @@ store_rollback(struct store *st)
 	}
 	st->in_write = 0;
 	st->bumped = 0;
+	st->failed = 0;
 }
 
 int64_t

@@ -132,6 +132,9 @@ subnet_create(struct api_req *req, struct api_resp *resp)
 	if (api_check_body(req, resp, subnet_spec, JV_MODE_CREATE) < 0 ||
 	    api_ref(req, resp, "networks", "network", api_str(req, "network"), &net) < 0)
 		return 0;
+	if (api_quota(req, resp, "SELECT COUNT(*) FROM subnets WHERE network = ?", net.network,
+	    VD_MAX_SUBNETS, "subnets per network"))
+		return 0;
 	cidr = api_str(req, "cidr");
 	name = api_str(req, "name");
 	pfx4_parse(cidr, &p, 8, 30);

@@ -1,4 +1,4 @@
-/* Tenants and their API tokens. */
+/* Tenants. */
 #include <string.h>
 #include <time.h>
 
@@ -23,30 +23,13 @@ static const struct api_kind tenant_kind = {
 	"tenant", "tenants", "id", "id, name, created, revision", 0, tenant_filters, tenant_json,
 };
 
-static json_t *
-token_json(struct api_req *req, sqlite3_stmt *r)
-{
-	(void)req;
-	return json_pack("{s:o, s:o, s:o, s:o}", "id", api_col_str(r, 0), "tenant",
-	    api_col_str(r, 1), "name", api_col_str(r, 2), "created", api_col_time(r, 3));
-}
-
-static const struct api_kind token_kind = {
-	"token", "tokens", "id", "id, tenant, name, created", 0, NULL, token_json,
-};
-
 static const struct jv_field tenant_spec[] = {
 	{"name", JV_NAME, JV_REQ, 0, 0, NULL},
 	{NULL, 0, 0, 0, 0, NULL},
 };
 
-static const struct jv_field token_spec[] = {
-	{"name", JV_NAME, JV_NULLABLE, 0, 0, NULL},
-	{NULL, 0, 0, 0, 0, NULL},
-};
-
 /* A tenant token may only see its own tenant: anything else is "not found". */
-static int
+int
 tenant_visible(struct api_req *req, const char *id)
 {
 	if (!req->is_admin && strcmp(id, req->tenant) != 0)
@@ -107,15 +90,15 @@ tenant_patch(struct api_req *req, struct api_resp *resp)
 		return api_not_found(resp, "tenant", id);
 	if (api_check_body(req, resp, tenant_spec, JV_MODE_PATCH) < 0)
 		return 0;
-	if ((name = api_str(req, "name")) != NULL) {
-		if (store_i(req->st, "SELECT 1 FROM tenants WHERE name = ? AND id != ?", 0, "ss",
-		    name, id) == 1)
-			return api_err(resp, 409, "duplicate", "name", "a tenant named %s exists",
-			    name);
-		rev = api_change(req, "tenant", id, "update", NULL);
-		store_x(req->st, "UPDATE tenants SET name = ?, revision = ? WHERE id = ?", "sis",
-		    name, rev, id);
-	}
+	name = api_str(req, "name");
+	if (name && store_i(req->st, "SELECT 1 FROM tenants WHERE name = ? AND id != ?", 0, "ss",
+	    name, id) == 1)
+		return api_err(resp, 409, "duplicate", "name", "a tenant named %s exists", name);
+	/* Every acknowledged write advances the revision, an empty one too. */
+	rev = api_change(req, "tenant", id, "update", NULL);
+	if (name)
+		store_x(req->st, "UPDATE tenants SET name = ? WHERE id = ?", "ss", name, id);
+	store_x(req->st, "UPDATE tenants SET revision = ? WHERE id = ?", "is", rev, id);
 	return api_ok(resp, 200, api_load(req, &tenant_kind, id));
 }
 
@@ -132,57 +115,6 @@ tenant_delete(struct api_req *req, struct api_resp *resp)
 	api_change(req, "tenant", id, "delete", NULL);
 	store_x(req->st, "DELETE FROM tokens WHERE tenant = ?", "s", id);
 	store_x(req->st, "DELETE FROM tenants WHERE id = ?", "s", id);
-	resp->status = 204;
-	return 0;
-}
-
-int
-token_list(struct api_req *req, struct api_resp *resp)
-{
-	if (!tenant_visible(req, req->seg[2]))
-		return api_not_found(resp, "tenant", req->seg[2]);
-	return api_list(req, resp, &token_kind, "tenant = ?", req->seg[2]);
-}
-
-int
-token_create(struct api_req *req, struct api_resp *resp)
-{
-	const char *tenant = req->seg[2];
-	char id[32], secret[72], hex[65];
-	uint8_t raw[32], h[32];
-	json_t *o;
-
-	if (!tenant_visible(req, tenant))
-		return api_not_found(resp, "tenant", tenant);
-	if (api_check_body(req, resp, token_spec, JV_MODE_CREATE) < 0)
-		return 0;
-	util_new_id("tok-", id, sizeof(id));
-	util_random(raw, sizeof(raw));
-	memcpy(secret, "vnr_", 4);
-	util_hex(raw, sizeof(raw), secret + 4);
-	auth_hash(secret, h);
-	util_hex(h, sizeof(h), hex);
-	api_change(req, "token", id, "create", NULL);
-	store_x(req->st, "INSERT INTO tokens (id, tenant, name, hash, created) "
-	    "VALUES (?, ?, ?, ?, ?)", "ssssi", id, tenant, api_str(req, "name"), hex,
-	    (int64_t)time(NULL));
-	o = api_load(req, &token_kind, id);
-	json_object_set_new(o, "token", json_string(secret));
-	return api_ok(resp, 201, o);
-}
-
-int
-token_delete(struct api_req *req, struct api_resp *resp)
-{
-	const char *tenant = req->seg[2], *id = req->seg[4];
-
-	if (!tenant_visible(req, tenant))
-		return api_not_found(resp, "tenant", tenant);
-	if (store_i(req->st, "SELECT 1 FROM tokens WHERE id = ? AND tenant = ?", 0, "ss", id,
-	    tenant) != 1)
-		return api_not_found(resp, "token", id);
-	api_change(req, "token", id, "delete", NULL);
-	store_x(req->st, "DELETE FROM tokens WHERE id = ?", "s", id);
 	resp->status = 204;
 	return 0;
 }

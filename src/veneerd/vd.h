@@ -17,6 +17,17 @@ struct sockaddr_storage;
 #define VD_DEFAULT_MAX_BODY 65536
 #define VD_METHODS 5 /* GET POST PATCH DELETE other */
 
+/*
+ * Quotas: they bound what one tenant can make veneerd hold and compute (the effective
+ * table of a router is computed per request from its network's whole topology).
+ */
+#define VD_MAX_TOKENS 100      /* per tenant */
+#define VD_MAX_NETWORKS 1000   /* per tenant */
+#define VD_MAX_ROUTERS 256     /* per network */
+#define VD_MAX_LINKS 1024      /* per network */
+#define VD_MAX_SUBNETS 1024    /* per network */
+#define VD_MAX_ROUTES 4096     /* static routes per network */
+
 struct vd_config {
 	const char *listen;
 	const char *store_path;
@@ -67,6 +78,10 @@ int tenant_get(struct api_req *req, struct api_resp *resp);
 int tenant_create(struct api_req *req, struct api_resp *resp);
 int tenant_patch(struct api_req *req, struct api_resp *resp);
 int tenant_delete(struct api_req *req, struct api_resp *resp);
+/* 1 if tenant id exists and the caller may see it (the admin, or that tenant itself). */
+int tenant_visible(struct api_req *req, const char *id);
+
+/* token.c */
 int token_list(struct api_req *req, struct api_resp *resp);
 int token_create(struct api_req *req, struct api_resp *resp);
 int token_delete(struct api_req *req, struct api_resp *resp);

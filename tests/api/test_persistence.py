@@ -62,7 +62,9 @@ def build(api):
     s2 = api.subnet(n["id"], "172.16.0.0/25", router=r1["id"], client=c1)
     p1 = api.port(s1["id"], client=c1, host=h1["name"], name="vm1", extra_ips=["10.0.1.50"],
                   claimable=["10.0.1.60/32"], source_dest_check=False, routing=True,
-                  device="tapvm1", mac="02:01:02:03:04:05")
+                  mac="02:01:02:03:04:05")
+    # device names are the admin's to choose (docs/api.md, Ports)
+    assert admin.patch("/v1/ports/" + p1["id"], {"device": "tapvm1"}).status == 200
     api.port(s2["id"], client=c1, host=h2["name"])
     api.port(api.subnet(n2["id"], "10.0.1.0/24")["id"])
     api.route(n["main_router"], "0.0.0.0/0", p1["id"], client=c1)

@@ -10,7 +10,7 @@ import pytest
 from conftest import Api, Ctl, Veneerd, parse_table, row_of
 
 N_TENANTS = 1005
-N_NETWORKS = 1003
+N_PORTS = 1003  # in one subnet: more than a page, under every quota
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +23,17 @@ def big(tmp_path_factory):
             tenants = list(ex.map(lambda i: api.create("/v1/tenants", {"name": "t%04d" % i}),
                                   range(N_TENANTS)))
             owner, other = tenants[0]["id"], tenants[1]["id"]
-            nets = list(ex.map(lambda i: api.create(
-                "/v1/networks", {"name": "n%04d" % i, "cidr": "10.0.0.0/16",
-                                 "tenant": owner}), range(N_NETWORKS)))
-        api.create("/v1/networks", {"name": "other", "cidr": "10.0.0.0/16", "tenant": other})
+            net = api.create("/v1/networks", {"name": "n", "cidr": "10.0.0.0/16",
+                                              "tenant": owner})
+            sub = api.create("/v1/subnets", {"network": net["id"], "cidr": "10.0.0.0/20"})
+            ports = list(ex.map(lambda i: api.create(
+                "/v1/ports", {"subnet": sub["id"], "name": "p%04d" % i}), range(N_PORTS)))
+        onet = api.create("/v1/networks", {"name": "other", "cidr": "10.0.0.0/16",
+                                           "tenant": other})
+        osub = api.create("/v1/subnets", {"network": onet["id"], "cidr": "10.0.0.0/24"})
+        api.create("/v1/ports", {"subnet": osub["id"]})
         yield {"srv": srv, "api": api, "tenants": tenants, "owner": owner,
-               "nets": nets}
+               "sub": sub["id"], "ports": ports}
     finally:
         srv.stop()
 
@@ -55,11 +60,11 @@ def test_more_than_1000_tenants_are_all_listed(big):
 def test_pagination_with_a_filter(big):
     """With a filter, the next page is asked with &after= and keeps the filter."""
     api, ctl = big["api"], Ctl(big["srv"])
-    ids = sorted(n["id"] for n in big["nets"])
-    r = ctl("-o", "id", "network", "list", "--tenant", big["owner"])
+    ids = sorted(p["id"] for p in big["ports"])
+    r = ctl("-o", "id", "port", "list", "--subnet", big["sub"])
     assert r.rc == 0 and r.err == "", r
     assert r.lines == ids, (len(r.lines), len(ids))
-    # and without the filter, every network (one more)
-    r = ctl("-o", "id", "network", "list")
-    assert r.rc == 0 and len(r.lines) == N_NETWORKS + 1 and len(set(r.lines)) == len(r.lines)
-    assert r.lines == api.ids("/v1/networks")
+    # and without the filter, every port (one more)
+    r = ctl("-o", "id", "port", "list")
+    assert r.rc == 0 and len(r.lines) == N_PORTS + 1 and len(set(r.lines)) == len(r.lines)
+    assert r.lines == api.ids("/v1/ports")
