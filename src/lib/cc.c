@@ -476,6 +476,14 @@ cc_decode(const uint8_t *buf, size_t len, struct cc_msg *m)
 	cur_skip(&c, 4);
 	if (m->type == 0 || m->type >= CC_TYPE_MAX)
 		return CC_E_TYPE;
+	{
+		/* Whole structs, no stale bytes past the counted elements: callers copy them. */
+		char (*nets)[CC_ID_LEN] = m->u.hello.nets;
+
+		memset(&m->u, 0, sizeof(m->u));
+		if (m->type == CC_HELLO)
+			m->u.hello.nets = nets;
+	}
 	rc = cc_types[m->type].dec(&c, m);
 	if (rc != 0)
 		return (enum cc_result)rc;

@@ -221,8 +221,9 @@ struct cc_msg {
  */
 enum cc_result cc_frame(const uint8_t *buf, size_t len, size_t *msglen);
 /*
- * Decodes one whole message (as delimited by cc_frame). For HELLO, m->u.hello.nets must
- * point at an array of CC_MAX_NETS ids before the call. Never reads outside buf.
+ * Decodes one whole message (as delimited by cc_frame) into a zeroed m->u. For HELLO,
+ * m->u.hello.nets must point at an array of CC_MAX_NETS ids before the call. Never reads
+ * outside buf.
  */
 enum cc_result cc_decode(const uint8_t *buf, size_t len, struct cc_msg *m);
 /* Appends the encoded message to w (w->failed on overflow). */
