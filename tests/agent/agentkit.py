@@ -123,6 +123,7 @@ class Proc:
         self.log_path = pathlib.Path(log_path)
         self.proc = None
         self.starts = 0
+        self.expect_up = False
 
     def spawn(self, argv, cwd=None):
         self.starts += 1
@@ -135,6 +136,7 @@ class Proc:
             env.pop("VENEER_AGENT_TOKEN", None)
             self.proc = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=log, cwd=cwd, env=env)
+        self.expect_up = True
         with _PROCS_LOCK:
             _PROCS.append(self.proc)
         if self not in TOUCHED:
@@ -148,11 +150,17 @@ class Proc:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def crashed(self):
+        """It should be running and is not."""
+        return self.expect_up and self.proc is not None and self.proc.poll() is not None
+
     def stop(self, timeout=10.0):
         """SIGTERM, then SIGKILL after timeout. Returns (returncode, needed_sigkill)."""
+        self.expect_up = False
         return stop_proc(self.proc, timeout)
 
     def kill9(self):
+        self.expect_up = False
         if self.alive():
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)

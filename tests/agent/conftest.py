@@ -47,34 +47,43 @@ class Cluster:
         return a
 
     def stop(self):
-        for a in self.agents:
-            a.stop()
-        self.veneerd.stop()
+        """Stops everything; returns the problems seen: a process that died on its own, or
+        one that did not exit cleanly on SIGTERM."""
+        problems = []
+        for p in self.agents + [self.veneerd]:
+            if p.crashed():
+                problems.append("%s died (rc %s):\n%s" % (p.name, p.proc.returncode,
+                                                          p.log_tail()))
+                continue
+            was_up = p.expect_up
+            rc, killed = p.stop()
+            if was_up and (killed or rc != 0):
+                problems.append("%s: SIGTERM gave rc %s%s" % (p.name, rc,
+                                                              ", needed SIGKILL" if killed else ""))
+        return problems
 
 
 @pytest.fixture
 def cluster():
     d = ak.make_tempdir()
     c = Cluster(d)
+    problems = []
     try:
         c.start()
         yield c
     finally:
         try:
-            c.stop()
+            problems = c.stop()
         finally:
             ak.remove_tempdir(d)
+    # veneerd and every agent a test left running were still running, and stopped cleanly.
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture(autouse=True)
-def _no_crash(request):
-    """veneerd and every agent that a test left running are still running afterwards."""
+def _logs():
     del ak.TOUCHED[:]
     yield
-    for p in list(ak.TOUCHED):
-        if p.proc is not None and p.proc.returncode is None and p.proc.poll() is not None:
-            raise AssertionError("%s died (rc %s) during the test:\n%s"
-                                 % (p.name, p.proc.returncode, p.log_tail()))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,7 +1,8 @@
 /*
  * The effective routing table of one virtual router, computed from the network's
- * topology alone (no store access), so it can be unit-tested and later reused to compile
- * the agents' FIBs.
+ * topology alone (no store access): veneerd answers GET /v1/routers/{id}/routes with it,
+ * and the agents compile their forwarding tables from the same function, so what the API
+ * shows is what the data plane does.
  */
 #ifndef VENEER_RIB_H
 #define VENEER_RIB_H

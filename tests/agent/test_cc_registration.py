@@ -1,0 +1,125 @@
+"""Registration: an agent's HELLO creates or updates its host (docs/api.md, Hosts).
+
+  veneer-agent --host h --address A [--encap E --prefix P] --> veneerd --> GET /v1/hosts/h
+"""
+
+import pytest
+
+import agentkit as ak
+
+
+def check_registered(cluster, agent, encap, prefix=None):
+    h = ak.wait_until(lambda: (lambda h: h if h["agent"].get("connected") else None)(
+        cluster.veneerd.host(agent.host)), what="host %s connected" % agent.host)
+    assert h["name"] == agent.host and h["id"] == agent.host
+    assert h["state"] == "up", h
+    assert h["last_seen"] is not None, h
+    assert ak.same_address(h["address"], agent.address), h
+    assert h["encap"] == encap, h
+    if prefix is None:
+        assert h["prefix"] is None, h
+    else:
+        assert h["prefix"] is not None and ak.same_network6(h["prefix"], prefix), h
+    ag = h["agent"]
+    assert ag["connected"] is True
+    assert ag["peer"] == "127.0.0.1", ag
+    for k in ("since", "applied_revision", "applied_at_monotonic_ms", "networks",
+              "queued_bytes"):
+        assert k in ag, ag
+    # The agent acknowledged a snapshot at least as new as its own registration.
+    assert ag["applied_revision"] >= h["revision"], h
+    assert ag["networks"] == 0
+    st = agent.status()
+    assert st["host"] == agent.host
+    assert st["sync"]["connected"] is True and st["sync"]["snapshots"] == 1, st
+    assert st["sync"]["refused"] == 0, st
+    assert st["state"]["revision"] == ag["applied_revision"] or \
+        st["state"]["revision"] >= ag["applied_revision"], (st, ag)
+    # Its own host is in its view, up, with the encap it reported.
+    dump = agent.wait_revision(h["revision"])
+    assert dump["state"]["hosts"][agent.host] == {"encap": encap, "up": True}, dump
+    return h
+
+
+@pytest.mark.parametrize("kind", ["vxlan4", "vxlan6", "embed6", "embed6_72"])
+def test_registration_creates_host(cluster, kind):
+    host = ak.uniq("h")
+    assert cluster.admin.req("GET", "/v1/hosts/%s" % host).status == 404
+    if kind == "vxlan4":
+        a = cluster.agent(host, address=ak.substrate4())
+        check_registered(cluster, a, "vxlan")
+    elif kind == "vxlan6":
+        a = cluster.agent(host, address=ak.substrate6(), encap="vxlan")
+        check_registered(cluster, a, "vxlan")
+    else:
+        plen = 72 if kind == "embed6_72" else 56
+        prefix = ak.prefix6(plen)
+        a = cluster.agent(host, address=ak.substrate6(), encap="embed6", prefix=prefix)
+        check_registered(cluster, a, "embed6", prefix)
+
+
+def test_registration_overrides_admin_host(cluster):
+    """A host the admin created with other values takes what the agent reports."""
+    h = cluster.b.host(encap="embed6", prefix=ak.prefix6(48), address=ak.substrate6())
+    assert h["state"] == "unknown" and h["last_seen"] is None and \
+        h["agent"] == {"connected": False}, h
+    a = cluster.agent(h["name"], address=ak.substrate4())
+    got = check_registered(cluster, a, "vxlan")
+    assert got["created"] == h["created"]
+
+
+def test_wrong_token_refused(cluster):
+    host = ak.uniq("h")
+    a = cluster.agent(host, token="not-the-agent-token-" + "x" * 8, wait=False)
+    ak.wait_until(lambda: a.sync()["refused"] >= 1, what="agent refused")
+    st = a.status()
+    assert st["sync"]["connected"] is False, st
+    assert st["sync"]["snapshots"] == 0 and st["state"]["revision"] == 0, st
+    assert st["state"]["counts"]["hosts"] == 0, st
+    r = cluster.admin.req("GET", "/v1/hosts/%s" % host)
+    assert r.status == 404, r
+    assert host not in [x["name"] for x in cluster.admin.items("/v1/hosts")]
+    # It keeps retrying (with backoff) and keeps being refused; veneerd is fine.
+    ak.wait_until(lambda: a.sync()["refused"] >= 2, what="second refusal")
+    assert cluster.veneerd.healthy()
+    assert cluster.admin.req("GET", "/v1/hosts/%s" % host).status == 404
+
+
+def test_address_of_another_host_refused(cluster):
+    other = cluster.b.host()
+    host = ak.uniq("h")
+    a = cluster.agent(host, address=other["address"], wait=False)
+    ak.wait_until(lambda: a.sync()["refused"] >= 1, what="agent refused")
+    assert cluster.admin.req("GET", "/v1/hosts/%s" % host).status == 404
+    assert cluster.veneerd.host(other["name"])["state"] == "unknown"
+
+
+def test_stop_makes_host_down(cluster):
+    a = cluster.agent()
+    up = check_registered(cluster, a, "vxlan")
+    rc, killed = a.stop()
+    assert rc == 0 and not killed
+
+    def down():
+        h = cluster.veneerd.host(a.host)
+        return h if h["state"] == "down" else None
+    h = ak.wait_until(down, what="host down")
+    assert h["agent"] == {"connected": False}, h
+    assert h["revision"] > up["revision"], (up, h)
+    assert ak.same_address(h["address"], a.address)
+    # A host that went down can come back.
+    a.start()
+    a.wait_connected()
+    h = ak.wait_until(lambda: (lambda h: h if h["state"] == "up" else None)(
+        cluster.veneerd.host(a.host)), what="host up again")
+    assert h["agent"]["connected"] is True
+
+
+def test_kill9_agent_makes_host_down(cluster):
+    """An agent that dies without a goodbye: veneerd sees the closed TCP connection."""
+    a = cluster.agent()
+    check_registered(cluster, a, "vxlan")
+    a.kill9()
+    h = ak.wait_until(lambda: (lambda h: h if h["state"] == "down" else None)(
+        cluster.veneerd.host(a.host)), what="host down")
+    assert h["agent"] == {"connected": False}
