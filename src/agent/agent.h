@@ -66,6 +66,7 @@ struct agent {
 	unsigned backoff_ms;
 	uint64_t last_rx_ms;
 	struct agent_stats stats;
+	struct dp *dp;
 	/* The local control socket. */
 	int ctl_fd;
 	struct ev_io *ctl_io;

@@ -13,20 +13,26 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "dp.h"
 #include "ev.h"
 #include "log.h"
 
 static json_t *
-ctl_answer(struct agent *a, const char *cmd)
+ctl_answer(struct agent *a, char *cmd)
 {
-	json_t *o;
+	char port[CC_ID_LEN + 1], ns[257], err[160];
 
-	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "state") == 0) {
-		o = json_pack("{s:s, s:o, s:o}", "host", a->cfg.host, "sync", sync_status(a),
-		    "state", astate_json(a->live, strcmp(cmd, "state") == 0));
-		return o;
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "state") == 0)
+		return json_pack("{s:s, s:o, s:o, s:o}", "host", a->cfg.host, "sync",
+		    sync_status(a), "state", astate_json(a->live, strcmp(cmd, "state") == 0),
+		    "dataplane", dp_status(a));
+	/* "attach PORT NETNS_PATH": the port's VM lives in that namespace (veneer-lab vm). */
+	if (sscanf(cmd, "attach %32s %256s", port, ns) == 2) {
+		if (dp_attach(a, port, ns, err, sizeof(err)) < 0)
+			return json_pack("{s:s}", "error", err);
+		return json_pack("{s:s, s:s}", "attached", port, "netns", ns);
 	}
-	return json_pack("{s:s}", "error", "unknown command (status, state)");
+	return json_pack("{s:s}", "error", "unknown command (status, state, attach PORT NETNS)");
 }
 
 static void
@@ -38,7 +44,7 @@ ctl_on_accept(struct ev_io *io, uint32_t events, void *arg)
 	(void)io;
 	(void)events;
 	while ((fd = accept4(a->ctl_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		char cmd[64] = "";
+		char cmd[512] = "";
 		struct timeval tv = {1, 0};
 		ssize_t n;
 		json_t *o;

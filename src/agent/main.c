@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "dp.h"
 #include "ev.h"
 #include "log.h"
 
@@ -110,12 +111,15 @@ main(int argc, char **argv)
 		fatal("signals");
 	if (ctl_start(&a) < 0)
 		fatalx("control socket");
+	if (dp_start(&a) < 0)
+		fatalx("data plane");
 	if (sync_start(&a) < 0)
 		fatalx("control channel");
 	log_info("host %s, substrate %s, veneerd %s", a.cfg.host, a.cfg.address, a.cfg.veneerd);
 	if (ev_run(a.loop) < 0)
 		log_warn("event loop");
 	sync_stop(&a);
+	dp_stop(&a);
 	ctl_stop(&a);
 	astate_free(a.live);
 	ev_loop_free(a.loop);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "dp.h"
 #include "conn.h"
 #include "ev.h"
 #include "log.h"
@@ -144,6 +145,7 @@ sync_end(struct agent *a, uint64_t rev)
 		a->stats.deltas++;
 	}
 	a->live->revision = rev;
+	dp_update(a);
 	a->stats.last_batch_us = sync_now_us() - a->batch_start_us;
 	sync_batch_reset(a);
 	log_debug(LOG_SUB_CTL, "applied revision %llu", (unsigned long long)rev);

@@ -32,8 +32,6 @@ DEFAULTS = {
 # Every process started by these helpers, so that nothing outlives the run (see stop_all).
 _PROCS = []
 _PROCS_LOCK = threading.Lock()
-# Processes whose logs are attached to a failing test's report.
-TOUCHED = []
 
 _counter = itertools.count(1)
 _counter_lock = threading.Lock()
@@ -139,8 +137,6 @@ class Proc:
         self.expect_up = True
         with _PROCS_LOCK:
             _PROCS.append(self.proc)
-        if self not in TOUCHED:
-            TOUCHED.append(self)
         return self.proc
 
     @property

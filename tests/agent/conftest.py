@@ -1,4 +1,4 @@
-"""Fixtures for the control-channel tests: veneerd (API + agent port) and veneer-agents, all
+r"""Fixtures for the control-channel tests: veneerd (API + agent port) and veneer-agents, all
 on 127.0.0.1 with free ports, in a short temporary directory removed afterwards.
 
 Binaries: $VENEERD, $VENEER_AGENT, $VENEERCTL (defaults build/src/... under the repository
@@ -63,8 +63,7 @@ class Cluster:
         return problems
 
 
-@pytest.fixture
-def cluster():
+def _cluster_fixture():
     d = ak.make_tempdir()
     c = Cluster(d)
     problems = []
@@ -80,16 +79,28 @@ def cluster():
     assert not problems, "\n".join(problems)
 
 
-@pytest.fixture(autouse=True)
-def _logs():
-    del ak.TOUCHED[:]
-    yield
+@pytest.fixture
+def cluster():
+    """A fresh veneerd (and room for agents) per test."""
+    yield from _cluster_fixture()
+
+
+@pytest.fixture(scope="module")
+def module_cluster():
+    """One veneerd shared by a module's tests (for sequences against one daemon)."""
+    yield from _cluster_fixture()
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
+    """A failing test's report carries the log tails of its veneerd and agents."""
     outcome = yield
     rep = outcome.get_result()
-    if rep.failed:
-        for p in list(ak.TOUCHED):
-            rep.sections.append(("%s log (tail)" % p.name, p.log_tail(40)))
+    if not rep.failed:
+        return
+    funcargs = getattr(item, "funcargs", {}) or {}
+    for name in ("cluster", "module_cluster"):
+        c = funcargs.get(name)
+        if isinstance(c, Cluster):
+            for p in [c.veneerd] + c.agents:
+                rep.sections.append(("%s log (tail)" % p.name, p.log_tail(40)))

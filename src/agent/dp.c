@@ -1,0 +1,379 @@
+/* Data plane lifecycle: TAPs that follow the view, the substrate socket, counters. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "dp.h"
+#include "ev.h"
+#include "log.h"
+#include "tap.h"
+#include "vxlan.h"
+
+#define DP_BATCH 64 /* frames taken from one descriptor before the loop looks elsewhere */
+
+static const char *const dp_names[DP_NREASONS] = {
+	"parse", "vlan", "not_ipv4", "src_mac", "src_ip", "arp_spoof", "arp_unknown", "broadcast",
+	"to_router", "no_route", "blackhole", "ttl", "no_host", "loop", "no_location",
+	"sub_decode", "sub_vni", "sub_sender", "sub_src_ip", "sub_receiver", "io", "not_ready",
+};
+
+const char *
+dp_reason_name(enum dp_reason r)
+{
+	return (unsigned)r < DP_NREASONS ? dp_names[r] : "unknown";
+}
+
+void
+dp_drop(struct dp *dp, struct lport *lp, enum dp_reason r)
+{
+	dp->drops[r]++;
+	if (lp)
+		lp->drops++;
+}
+
+static void
+dp_on_tap(struct ev_io *io, uint32_t events, void *arg)
+{
+	struct lport *lp = arg;
+	struct dp *dp = lp->dp;
+
+	(void)io;
+	(void)events;
+	for (int i = 0; i < DP_BATCH; i++) {
+		ssize_t n = read(lp->fd, dp->buf + DP_HEADROOM, DP_FRAME_MAX);
+
+		if (n <= 0)
+			return;
+		lp->rx++;
+		fwd_from_port(dp, lp, dp->buf + DP_HEADROOM, (size_t)n);
+	}
+}
+
+static void
+dp_on_substrate(struct ev_io *io, uint32_t events, void *arg)
+{
+	struct dp *dp = arg;
+
+	(void)io;
+	(void)events;
+	for (int i = 0; i < DP_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		struct cc_addr src = {0};
+		ssize_t n = recvfrom(dp->sub_fd, dp->buf + DP_HEADROOM, DP_FRAME_MAX, 0,
+		    (struct sockaddr *)&ss, &sl);
+
+		if (n < 0)
+			return;
+		dp->sub_rx++;
+		if (ss.ss_family == AF_INET) {
+			src.family = 4;
+			memcpy(src.a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+		} else {
+			src.family = 6;
+			memcpy(src.a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+		}
+		fwd_from_substrate(dp, &src, dp->buf + DP_HEADROOM, (size_t)n);
+	}
+}
+
+void
+dp_deliver(struct dp *dp, const struct fib_port *to, uint8_t *frame, size_t len)
+{
+	struct wbuf w;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	if (to->local) {
+		if (to->lp == NULL || write(to->lp->fd, frame, len) < 0)
+			dp_drop(dp, NULL, to->lp ? DP_IO : DP_NO_LOCATION);
+		else
+			to->lp->tx++;
+		return;
+	}
+	if (to->where.family == 0) {
+		dp_drop(dp, NULL, DP_NO_LOCATION);
+		return;
+	}
+	/* The VXLAN header goes into the headroom in front of the frame: no copy. */
+	w = wbuf_make(frame - VXLAN_HLEN, VXLAN_HLEN);
+	vxlan_encode(&w, to->net->n->vnid);
+	memset(&ss, 0, sizeof(ss));
+	if (to->where.family == 4) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(VXLAN_PORT);
+		memcpy(&s4->sin_addr, to->where.a, 4);
+		sl = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(VXLAN_PORT);
+		memcpy(&s6->sin6_addr, to->where.a, 16);
+		sl = sizeof(*s6);
+	}
+	if (sendto(dp->sub_fd, frame - VXLAN_HLEN, len + VXLAN_HLEN, 0, (struct sockaddr *)&ss,
+	    sl) < 0)
+		dp_drop(dp, NULL, DP_IO);
+	else
+		dp->sub_tx++;
+}
+
+static int
+dp_socket(struct agent *a)
+{
+	struct dp *dp = a->dp;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, a->cfg.address, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(VXLAN_PORT);
+		sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, a->cfg.address,
+	    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(VXLAN_PORT);
+		sl = sizeof(struct sockaddr_in6);
+	} else {
+		log_warnx("bad substrate address %s", a->cfg.address);
+		return -1;
+	}
+	dp->sub_fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (dp->sub_fd < 0 || setsockopt(dp->sub_fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) < 0 || bind(dp->sub_fd, (struct sockaddr *)&ss, sl) < 0) {
+		log_warn("substrate socket on %s", a->cfg.address);
+		return -1;
+	}
+	if ((dp->sub_io = ev_io_add(a->loop, dp->sub_fd, EPOLLIN, dp_on_substrate, dp)) == NULL)
+		return -1;
+	return 0;
+}
+
+int
+dp_start(struct agent *a)
+{
+	struct dp *dp = calloc(1, sizeof(*dp));
+
+	if (dp == NULL)
+		return -1;
+	a->dp = dp;
+	dp->a = a;
+	dp->sub_fd = -1;
+	/* The overlay must never fragment on a 1500-byte substrate: 50 bytes of VXLAN over IPv4,
+	 * 70 over IPv6. */
+	dp->mtu = strchr(a->cfg.address, ':') ? 1430 : 1450;
+	dp->buf = malloc(DP_FRAME_MAX + DP_HEADROOM);
+	dp->out = malloc(DP_FRAME_MAX + DP_HEADROOM);
+	if (dp->buf == NULL || dp->out == NULL)
+		return -1;
+	if (a->cfg.encap != CC_ENCAP_VXLAN) {
+		log_warnx("encap embed6: the data plane is not built yet; forwarding nothing");
+		return 0;
+	}
+	return dp_socket(a);
+}
+
+static void
+dp_lport_close(struct dp *dp, struct lport *lp, int destroy)
+{
+	ev_io_del(lp->io);
+	if (destroy)
+		tap_destroy(lp->fd);
+	else
+		close(lp->fd);
+	(void)dp;
+	free(lp);
+}
+
+static void
+dp_close_each(const char *key, void *val, void *arg)
+{
+	(void)key;
+	dp_lport_close(arg, val, 0);
+}
+
+static void
+dp_free_str(const char *key, void *val, void *arg)
+{
+	(void)key;
+	(void)arg;
+	free(val);
+}
+
+void
+dp_stop(struct agent *a)
+{
+	struct dp *dp = a->dp;
+
+	if (dp == NULL)
+		return;
+	/* TAPs stay (persistent): a restarted agent picks them up again. */
+	map_each(&dp->lports, dp_close_each, dp);
+	map_clear(&dp->lports);
+	map_each(&dp->attach, dp_free_str, NULL);
+	map_clear(&dp->attach);
+	if (dp->sub_io)
+		ev_io_del(dp->sub_io);
+	if (dp->sub_fd >= 0)
+		close(dp->sub_fd);
+	fib_free(dp->fib);
+	free(dp->buf);
+	free(dp->out);
+	free(dp);
+	a->dp = NULL;
+}
+
+static void
+dp_port_state(struct agent *a, const char *id, int up)
+{
+	struct cc_msg m = {.type = CC_PORT_STATE};
+
+	if (a->conn == NULL)
+		return;
+	snprintf(m.u.port_state.id, sizeof(m.u.port_state.id), "%s", id);
+	m.u.port_state.up = (uint8_t)up;
+	conn_send(a->conn, &m);
+}
+
+static struct lport *
+dp_lport_open(struct dp *dp, struct fib_port *fp)
+{
+	struct lport *lp = calloc(1, sizeof(*lp));
+	const char *ns = map_get(&dp->attach, fp->p->id);
+	char err[160];
+
+	if (lp == NULL)
+		return NULL;
+	lp->dp = dp;
+	snprintf(lp->id, sizeof(lp->id), "%s", fp->p->id);
+	snprintf(lp->device, sizeof(lp->device), "%s", fp->p->device);
+	snprintf(lp->netns, sizeof(lp->netns), "%s", ns ? ns : "");
+	lp->fd = tap_open(lp->device, ns, fp->p->mac, dp->mtu, err, sizeof(err));
+	if (lp->fd < 0) {
+		log_warnx("port %s: TAP %s: %s", lp->id, lp->device, err);
+		free(lp);
+		return NULL;
+	}
+	if ((lp->io = ev_io_add(dp->a->loop, lp->fd, EPOLLIN, dp_on_tap, lp)) == NULL) {
+		tap_destroy(lp->fd);
+		free(lp);
+		return NULL;
+	}
+	log_info("port %s: TAP %s up%s%s", lp->id, lp->device, ns ? " in " : "", ns ? ns : "");
+	return lp;
+}
+
+/* Removes TAPs whose port left this host, changed device or namespace. */
+static void
+dp_prune(struct dp *dp)
+{
+	char (*gone)[CC_ID_LEN] = calloc(dp->lports.count + 1, CC_ID_LEN);
+	size_t n = 0;
+
+	if (gone == NULL)
+		return;
+	for (size_t i = 0; i < dp->lports.cap; i++) {
+		struct lport *lp = dp->lports.slots[i].val;
+		struct fib_port *fp;
+		const char *ns;
+
+		if (lp == NULL)
+			continue;
+		fp = dp->fib ? map_get(&dp->fib->by_port, lp->id) : NULL;
+		ns = map_get(&dp->attach, lp->id);
+		if (fp == NULL || !fp->local || strcmp(fp->p->device, lp->device) != 0 ||
+		    strcmp(ns ? ns : "", lp->netns) != 0)
+			snprintf(gone[n++], CC_ID_LEN, "%s", lp->id);
+	}
+	for (size_t i = 0; i < n; i++) {
+		log_info("port %s: TAP removed", gone[i]);
+		dp_lport_close(dp, map_del(&dp->lports, gone[i]), 1);
+	}
+	free(gone);
+}
+
+void
+dp_update(struct agent *a)
+{
+	struct dp *dp = a->dp;
+	struct fib *f = fib_build(a->live, a->cfg.host);
+
+	if (dp == NULL)
+		return;
+	if (f == NULL) {
+		log_warnx("out of memory compiling revision %llu: keeping the previous tables",
+		    (unsigned long long)a->live->revision);
+		return;
+	}
+	fib_free(dp->fib);
+	dp->fib = f;
+	dp_prune(dp);
+	for (size_t i = 0; i < f->by_port.cap; i++) {
+		struct fib_port *fp = f->by_port.slots[i].val;
+		struct lport *lp;
+
+		if (fp == NULL || !fp->local)
+			continue;
+		if ((lp = map_get(&dp->lports, fp->p->id)) == NULL) {
+			if ((lp = dp_lport_open(dp, fp)) == NULL)
+				continue;
+			map_put(&dp->lports, lp->id, lp, NULL);
+			dp_port_state(a, lp->id, 1);
+		}
+		lp->fp = fp;
+		fp->lp = lp;
+	}
+}
+
+int
+dp_attach(struct agent *a, const char *port, const char *netns, char *err, size_t errsz)
+{
+	struct dp *dp = a->dp;
+	char *copy;
+
+	if (netns[0] != '/' || strlen(netns) >= 256 || access(netns, R_OK) < 0) {
+		snprintf(err, errsz, "%s: not a readable namespace path", netns);
+		return -1;
+	}
+	if ((copy = strdup(netns)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	free(map_put(&dp->attach, port, copy, NULL));
+	dp_update(a); /* a TAP elsewhere is removed and made again in the namespace */
+	return 0;
+}
+
+json_t *
+dp_status(const struct agent *a)
+{
+	const struct dp *dp = a->dp;
+	json_t *drops = json_object(), *ports = json_object();
+
+	if (dp == NULL)
+		return json_null();
+	for (int r = 0; r < DP_NREASONS; r++)
+		json_object_set_new(drops, dp_names[r], json_integer((json_int_t)dp->drops[r]));
+	for (size_t i = 0; i < dp->lports.cap; i++) {
+		const struct lport *lp = dp->lports.slots[i].val;
+
+		if (lp)
+			json_object_set_new(ports, lp->id, json_pack("{s:s, s:s, s:I, s:I, s:I}",
+			    "device", lp->device, "netns", lp->netns, "rx", (json_int_t)lp->rx, "tx",
+			    (json_int_t)lp->tx, "drops", (json_int_t)lp->drops));
+	}
+	return json_pack("{s:I, s:I, s:I, s:i, s:o, s:o}", "substrate_rx", (json_int_t)dp->sub_rx,
+	    "substrate_tx", (json_int_t)dp->sub_tx, "answered", (json_int_t)dp->answered, "mtu",
+	    dp->mtu, "drops", drops, "ports", ports);
+}

@@ -1,0 +1,92 @@
+/*
+ * The agent's data plane: a TAP per local port, one substrate socket, and the forwarding
+ * pipeline of the design brief (port security, local ARP/DHCP/ICMP answers, router
+ * emulation, delivery by destination address, inbound verification), with a drop counter
+ * per reason. Runs on the agent's event loop; no allocation per packet.
+ */
+#ifndef VENEER_DP_H
+#define VENEER_DP_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "fib.h"
+
+#define DP_FRAME_MAX 65536
+#define DP_HEADROOM 64 /* room for a VXLAN header in front of a frame */
+
+enum dp_reason {
+	DP_PARSE,          /* not a well-formed Ethernet/ARP/IPv4 frame */
+	DP_VLAN,           /* 802.1Q tagged */
+	DP_NOT_IPV4,       /* another EtherType */
+	DP_SRC_MAC,        /* source MAC is not the port's */
+	DP_SRC_IP,         /* source address the port may not use */
+	DP_ARP_SPOOF,      /* ARP claiming an address the port does not hold */
+	DP_ARP_UNKNOWN,    /* ARP for an address nobody holds: no answer, as specified */
+	DP_BROADCAST,      /* broadcast/multicast other than ARP and DHCP */
+	DP_TO_ROUTER,      /* non-ICMP traffic to a router address */
+	DP_NO_ROUTE,       /* answered with ICMP unreachable */
+	DP_BLACKHOLE,
+	DP_TTL,            /* answered with ICMP time exceeded */
+	DP_NO_HOST,        /* no port holds the destination in its subnet */
+	DP_LOOP,           /* router path too long */
+	DP_NO_LOCATION,    /* destination port bound nowhere, or its host unknown */
+	DP_SUB_DECODE,     /* substrate packet that does not decode */
+	DP_SUB_VNI,        /* unknown network */
+	DP_SUB_SENDER,     /* the sending port may not send from that substrate address */
+	DP_SUB_SRC_IP,     /* the sending port may not use that source address */
+	DP_SUB_RECEIVER,   /* no local port with that MAC, or it may not receive that address */
+	DP_IO,             /* a write or send failed */
+	DP_NOT_READY,      /* no state yet: fail closed */
+	DP_NREASONS,
+};
+
+struct dp;
+
+struct lport {
+	struct dp *dp;
+	char id[CC_ID_LEN];
+	char device[CC_DEV_LEN];
+	char netns[256];       /* "" = the agent's own namespace */
+	int fd;
+	struct ev_io *io;
+	struct fib_port *fp;   /* refreshed after every batch */
+	uint64_t rx, tx, drops;
+};
+
+struct dp {
+	struct agent *a;
+	struct fib *fib;
+	struct map lports;     /* port id -> struct lport */
+	struct map attach;     /* port id -> netns path (char *) */
+	int sub_fd;
+	struct ev_io *sub_io;
+	int mtu;
+	uint64_t drops[DP_NREASONS];
+	uint64_t sub_rx, sub_tx, answered;
+	uint8_t *buf;          /* one frame, with headroom */
+	uint8_t *out;          /* one answer or encapsulated frame */
+};
+
+/* dp.c */
+/* Opens the substrate socket; 0 or -1. */
+int dp_start(struct agent *a);
+void dp_stop(struct agent *a);
+/* The view changed: rebuild the tables, create and remove TAPs, refresh port states. */
+void dp_update(struct agent *a);
+/* Places port's TAP in the namespace at netns (recreating it there); 0 or -1 with err. */
+int dp_attach(struct agent *a, const char *port, const char *netns, char *err, size_t errsz);
+json_t *dp_status(const struct agent *a);
+const char *dp_reason_name(enum dp_reason r);
+/* Sends frame (len bytes at frame, with DP_HEADROOM writable bytes before it) to port. */
+void dp_deliver(struct dp *dp, const struct fib_port *to, uint8_t *frame, size_t len);
+void dp_drop(struct dp *dp, struct lport *lp, enum dp_reason r);
+
+/* fwd.c */
+/* A frame a VM sent on its TAP. */
+void fwd_from_port(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len);
+/* A UDP payload from the substrate (VXLAN), from address src (family 4 or 6). */
+void fwd_from_substrate(struct dp *dp, const struct cc_addr *src, uint8_t *pkt, size_t len);
+
+#endif

@@ -1,0 +1,375 @@
+/*
+ * The forwarding pipeline (design brief, "Forwarding model"): port security, ARP/DHCP/ICMP
+ * answered from the tables, routing through every emulated router on the path with TTL and
+ * ICMP as a real router would, delivery by destination address with the real MAC written at
+ * delivery, and inbound verification of everything the substrate brings.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "dp.h"
+#include "pkt.h"
+#include "vxlan.h"
+
+#define FWD_MAX_ROUTERS 16 /* a longer path is a loop in the configuration */
+#define FWD_LEASE_SECS 86400
+
+/* May port fp send from (or receive for) address a? */
+static int
+fwd_port_holds(const struct fib_port *fp, uint32_t a)
+{
+	if (fp->p->ip == a)
+		return 1;
+	for (unsigned i = 0; i < fp->p->nextra; i++)
+		if (fp->p->extra[i] == a)
+			return 1;
+	return 0;
+}
+
+static int
+fwd_unchecked(const struct fib_port *fp)
+{
+	return (fp->p->flags & CC_PORT_SDC) == 0;
+}
+
+static uint32_t
+fwd_hash(const struct pkt_ip4 *ip)
+{
+	uint32_t h = ip->src * 2654435761u ^ ip->dst * 2246822519u ^ ip->proto;
+	struct cur c = ip->payload;
+
+	/* Ports of TCP and UDP keep one flow on one path of an ECMP set. */
+	if ((ip->proto == PKT_IPPROTO_TCP || ip->proto == PKT_IPPROTO_UDP) && ip->frag_off == 0)
+		h ^= cur_u32(&c) * 3266489917u;
+	return h ^ (h >> 16);
+}
+
+/* Writes the frame built in dp->out back to the port it answers. */
+static void
+fwd_answer(struct dp *dp, struct lport *lp, const struct wbuf *w)
+{
+	if (w->failed || w->len == 0)
+		return;
+	if (write(lp->fd, w->p, w->len) < 0)
+		dp_drop(dp, lp, DP_IO);
+	else
+		dp->answered++;
+}
+
+static void
+fwd_arp(struct dp *dp, struct lport *lp, struct cur *c)
+{
+	const struct fib_port *fp = lp->fp;
+	const struct fib_port *owner;
+	const struct fib_subnet *gw;
+	struct pkt_arp arp;
+	struct wbuf w = wbuf_make(dp->out, DP_FRAME_MAX);
+
+	if (pkt_arp_parse(c, &arp) != PKT_OK) {
+		dp_drop(dp, lp, DP_PARSE);
+		return;
+	}
+	if (memcmp(arp.sha, fp->p->mac, 6) != 0 ||
+	    (arp.spa != 0 && !fwd_port_holds(fp, arp.spa) && !fwd_unchecked(fp))) {
+		dp_drop(dp, lp, DP_ARP_SPOOF);
+		return;
+	}
+	if (arp.op != PKT_ARP_REQUEST || arp.gratuitous)
+		return; /* nothing to answer (claims by gratuitous ARP come with virtual IPs) */
+	if ((gw = imap_get(&fp->net->gw, arp.tpa)) != NULL && gw == fp->sub && gw->rtr) {
+		pkt_arp_reply(&w, &arp, gw->rtr->r->mac);
+	} else if ((owner = imap_get(&fp->net->by_ip, arp.tpa)) != NULL && owner->sub == fp->sub &&
+	    owner != fp) {
+		pkt_arp_reply(&w, &arp, owner->p->mac);
+	} else {
+		dp_drop(dp, lp, DP_ARP_UNKNOWN);
+		return;
+	}
+	fwd_answer(dp, lp, &w);
+}
+
+static void
+fwd_dhcp(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f, struct cur *udp)
+{
+	const struct fib_port *fp = lp->fp;
+	struct pkt_dhcp d;
+	struct pkt_dhcp_lease l = {0};
+	struct pkt_endpoint self;
+	struct wbuf w = wbuf_make(dp->out, DP_FRAME_MAX);
+	uint8_t type;
+
+	if (pkt_dhcp_parse(udp, &d) != PKT_OK || fp->sub == NULL || fp->sub->rtr == NULL) {
+		dp_drop(dp, lp, DP_PARSE);
+		return;
+	}
+	memcpy(self.mac, fp->sub->rtr->r->mac, 6);
+	self.ip = fp->sub->gw;
+	l.yiaddr = fp->p->ip;
+	l.mask = pfx4_mask(fp->sub->s->cidr.len);
+	l.router = fp->sub->gw;
+	l.lease_secs = FWD_LEASE_SECS;
+	l.mtu = (uint16_t)dp->mtu;
+	switch (d.msgtype) {
+	case PKT_DHCP_DISCOVER:
+		type = PKT_DHCP_OFFER;
+		break;
+	case PKT_DHCP_REQUEST:
+		/* The port's address is the only lease there is. */
+		type = (!d.has_reqip || d.reqip == fp->p->ip) && (d.ciaddr == 0 ||
+		    d.ciaddr == fp->p->ip) ? PKT_DHCP_ACK : PKT_DHCP_NAK;
+		break;
+	case PKT_DHCP_INFORM:
+		type = PKT_DHCP_ACK;
+		break;
+	default:
+		return; /* RELEASE, DECLINE: nothing to do for a fixed address */
+	}
+	pkt_dhcp_reply(&w, type, f, &d, &l, &self);
+	fwd_answer(dp, lp, &w);
+}
+
+/* An ICMP error from router r (its address on the way in: at) back to the sender. */
+static void
+fwd_icmp_error(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f,
+    const struct fib_router *r, uint32_t at, uint8_t type, uint8_t code)
+{
+	struct pkt_endpoint self;
+	struct wbuf w = wbuf_make(dp->out, DP_FRAME_MAX);
+
+	if (r == NULL || at == 0)
+		return; /* an unnumbered router stays silent, as traceroute shows with "*" */
+	memcpy(self.mac, r->r->mac, 6);
+	self.ip = at;
+	if (type == PKT_ICMP_TIME_EXCEEDED)
+		pkt_icmp_time_exceeded(&w, f, &self);
+	else
+		pkt_icmp_unreach(&w, f, code, &self);
+	fwd_answer(dp, lp, &w);
+}
+
+/* Traffic addressed to a router interface: echo is answered, the rest is not for us yet. */
+static void
+fwd_to_router(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f,
+    const struct fib_subnet *gw)
+{
+	struct pkt_icmp m;
+	struct cur c = f->ip.payload;
+	struct pkt_endpoint self;
+	struct wbuf w = wbuf_make(dp->out, DP_FRAME_MAX);
+
+	if (f->ip.proto != PKT_IPPROTO_ICMP || pkt_icmp_parse(&c, &f->ip, 0, &m) != PKT_OK ||
+	    m.type != PKT_ICMP_ECHO || gw->rtr == NULL) {
+		dp_drop(dp, lp, DP_TO_ROUTER);
+		return;
+	}
+	memcpy(self.mac, lp->fp->sub->rtr ? lp->fp->sub->rtr->r->mac : gw->rtr->r->mac, 6);
+	self.ip = gw->gw;
+	pkt_icmp_echo_reply(&w, f, &m, &self);
+	fwd_answer(dp, lp, &w);
+}
+
+/* Sends to port `to`, with the real destination MAC and src MAC as given. */
+static void
+fwd_out(struct dp *dp, const struct fib_port *to, uint8_t *frame, size_t len,
+    const uint8_t src[6])
+{
+	memcpy(frame, to->p->mac, 6);
+	/* On the wire the sender's MAC stays (the receiver verifies it); locally it is final. */
+	if (to->local)
+		memcpy(frame + 6, src, 6);
+	dp_deliver(dp, to, frame, len);
+}
+
+/*
+ * Walks the routers from the sender's subnet to the destination, decrementing the TTL at
+ * each, and delivers or answers with ICMP.
+ */
+static void
+fwd_route(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f, uint8_t *frame,
+    size_t len)
+{
+	const struct fib_net *net = lp->fp->net;
+	const struct fib_router *r = lp->fp->sub->rtr, *prev = NULL;
+	uint32_t at = lp->fp->sub->gw, hash = fwd_hash(&f->ip);
+	struct wbuf w = wbuf_make(frame, len);
+
+	w.len = len;
+	for (int hops = 0; r && hops < FWD_MAX_ROUTERS; hops++) {
+		const struct rib_entry *e;
+		const struct fib_port *to;
+
+		if (pkt_ip4_dec_ttl(&w, f->eth.hlen) == PKT_TTL_EXPIRED) {
+			dp_drop(dp, lp, DP_TTL);
+			fwd_icmp_error(dp, lp, f, r, at, PKT_ICMP_TIME_EXCEEDED, 0);
+			return;
+		}
+		if ((e = fib_lookup(r, f->ip.dst, hash)) == NULL) {
+			dp_drop(dp, lp, DP_NO_ROUTE);
+			fwd_icmp_error(dp, lp, f, r, at, PKT_ICMP_UNREACH, PKT_UNREACH_NET);
+			return;
+		}
+		switch (e->ttype) {
+		case RIB_T_SUBNET:
+			to = imap_get(&net->by_ip, f->ip.dst);
+			if (to == NULL || to->sub == NULL || strcmp(to->sub->s->id, e->target) != 0) {
+				dp_drop(dp, lp, DP_NO_HOST);
+				fwd_icmp_error(dp, lp, f, r, at, PKT_ICMP_UNREACH, PKT_UNREACH_HOST);
+				return;
+			}
+			fwd_out(dp, to, frame, len, r->r->mac);
+			return;
+		case RIB_T_PORT:
+			/* An appliance: the packet reaches it with its destination unchanged. */
+			if ((to = map_get(&dp->fib->by_port, e->target)) == NULL) {
+				dp_drop(dp, lp, DP_NO_HOST);
+				return;
+			}
+			fwd_out(dp, to, frame, len, r->r->mac);
+			return;
+		case RIB_T_BLACKHOLE:
+			dp_drop(dp, lp, DP_BLACKHOLE);
+			return;
+		default:
+			prev = r;
+			r = map_get(&net->by_router, e->target);
+			at = r ? r->addr : 0;
+		}
+	}
+	(void)prev;
+	dp_drop(dp, lp, DP_LOOP);
+}
+
+static void
+fwd_ip(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len)
+{
+	const struct fib_port *fp = lp->fp, *to;
+	struct cur c = cur_make(frame, len);
+	struct pkt_ip4_frame f;
+	const struct fib_subnet *gw;
+	struct pkt_udp u;
+	struct cur l4;
+
+	if (pkt_ip4_frame_parse(&c, PKT_CSUM_SKIP, &f) != PKT_OK) {
+		dp_drop(dp, lp, DP_PARSE);
+		return;
+	}
+	l4 = f.ip.payload;
+	if (f.ip.proto == PKT_IPPROTO_UDP && pkt_udp_parse(&l4, &f.ip, PKT_CSUM_SKIP, &u) ==
+	    PKT_OK && u.dport == PKT_DHCP_SERVER_PORT && u.sport == PKT_DHCP_CLIENT_PORT) {
+		fwd_dhcp(dp, lp, &f, &u.payload);
+		return;
+	}
+	if (!fwd_port_holds(fp, f.ip.src) && !fwd_unchecked(fp)) {
+		dp_drop(dp, lp, DP_SRC_IP);
+		return;
+	}
+	if (pkt_mac_is_group(f.eth.dst)) {
+		dp_drop(dp, lp, DP_BROADCAST);
+		return;
+	}
+	if ((gw = imap_get(&fp->net->gw, f.ip.dst)) != NULL) {
+		fwd_to_router(dp, lp, &f, gw);
+		return;
+	}
+	/* Same subnet: straight to the port holding the address, whatever MAC the VM used. */
+	if (pfx4_contains_addr(&fp->sub->s->cidr, f.ip.dst)) {
+		to = imap_get(&fp->net->by_ip, f.ip.dst);
+		if (to == NULL || to->sub != fp->sub) {
+			dp_drop(dp, lp, DP_NO_HOST);
+			return;
+		}
+		fwd_out(dp, to, frame, len, fp->p->mac);
+		return;
+	}
+	fwd_route(dp, lp, &f, frame, len);
+}
+
+void
+fwd_from_port(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len)
+{
+	struct cur c = cur_make(frame, len);
+	struct pkt_eth eth;
+
+	if (lp->fp == NULL || lp->fp->sub == NULL || dp->fib == NULL) {
+		dp_drop(dp, lp, DP_NOT_READY);
+		return;
+	}
+	if (pkt_eth_parse(&c, &eth) != PKT_OK) {
+		dp_drop(dp, lp, DP_PARSE);
+		return;
+	}
+	if (eth.tagged) {
+		dp_drop(dp, lp, DP_VLAN);
+		return;
+	}
+	if (memcmp(eth.src, lp->fp->p->mac, 6) != 0) {
+		dp_drop(dp, lp, DP_SRC_MAC);
+		return;
+	}
+	if (eth.type == PKT_ETHERTYPE_ARP)
+		fwd_arp(dp, lp, &eth.payload);
+	else if (eth.type == PKT_ETHERTYPE_IPV4)
+		fwd_ip(dp, lp, frame, len);
+	else
+		dp_drop(dp, lp, DP_NOT_IPV4);
+}
+
+static int
+fwd_same_addr(const struct cc_addr *a, const struct cc_addr *b)
+{
+	return a->family == b->family && memcmp(a->a, b->a, a->family == 4 ? 4 : 16) == 0;
+}
+
+void
+fwd_from_substrate(struct dp *dp, const struct cc_addr *src, uint8_t *pkt, size_t len)
+{
+	struct cur c = cur_make(pkt, len), inner;
+	uint32_t vni;
+	const struct fib_net *net;
+	const struct fib_port *from, *to;
+	struct pkt_ip4_frame f;
+	struct cur fc;
+	uint8_t *frame;
+
+	if (dp->fib == NULL) {
+		dp_drop(dp, NULL, DP_NOT_READY);
+		return;
+	}
+	if (vxlan_decode(&c, &vni, &inner) != VXLAN_OK) {
+		dp_drop(dp, NULL, DP_SUB_DECODE);
+		return;
+	}
+	if ((net = imap_get(&dp->fib->by_vnid, vni)) == NULL) {
+		dp_drop(dp, NULL, DP_SUB_VNI);
+		return;
+	}
+	frame = pkt + (len - cur_left(&inner));
+	fc = cur_make(frame, cur_left(&inner));
+	if (pkt_ip4_frame_parse(&fc, PKT_CSUM_SKIP, &f) != PKT_OK || f.eth.tagged) {
+		dp_drop(dp, NULL, DP_SUB_DECODE);
+		return;
+	}
+	/* The sender: a port of this network, at the substrate address the packet came from. */
+	from = imap_get(&net->by_mac, imap_mac(f.eth.src));
+	if (from == NULL || !fwd_same_addr(&from->where, src)) {
+		dp_drop(dp, NULL, DP_SUB_SENDER);
+		return;
+	}
+	if (!fwd_port_holds(from, f.ip.src) && !fwd_unchecked(from)) {
+		dp_drop(dp, NULL, DP_SUB_SRC_IP);
+		return;
+	}
+	to = imap_get(&net->by_mac, imap_mac(f.eth.dst));
+	if (to == NULL || !to->local || to->lp == NULL ||
+	    (!fwd_port_holds(to, f.ip.dst) && !fwd_unchecked(to))) {
+		dp_drop(dp, NULL, DP_SUB_RECEIVER);
+		return;
+	}
+	/* Routed on the way: the frame arrives from the router of the receiver's subnet. */
+	if (from->sub != to->sub && to->sub && to->sub->rtr)
+		memcpy(frame + 6, to->sub->rtr->r->mac, 6);
+	if (write(to->lp->fd, frame, cur_left(&inner)) < 0)
+		dp_drop(dp, to->lp, DP_IO);
+	else
+		to->lp->tx++;
+}
