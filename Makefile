@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps demo check unit api asan install clean fuzz
+.PHONY: all deps demo demo-down check unit api asan install clean fuzz
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -26,6 +26,9 @@ asan: $(ASAN_BUILD)/build.ninja
 demo: deps
 	$(MAKE) all
 	scripts/demo.sh $(BUILD)
+
+demo-down:
+	VENEER_BUILD=$(CURDIR)/$(BUILD) scripts/veneer-lab down --name demo
 
 # Everything: unit tests and fuzz-corpus replay in the normal (gcc) and the sanitizer (clang)
 # builds,

@@ -12,7 +12,7 @@ PKGS=(
   # tests
   libcmocka-dev python3-pytest sqlite3
   # the lab and the topology tests: VMs in namespaces with real DHCP clients and tools
-  iproute2 isc-dhcp-client udhcpc iputils-ping traceroute python3-scapy iperf3 procps
+  iproute2 isc-dhcp-client udhcpc iputils-ping traceroute python3-scapy iperf3 procps tcpdump
 )
 
 missing=()

@@ -37,6 +37,7 @@ struct agent_cfg {
 	const char *prefix;  /* embed6 host prefix */
 	uint8_t encap;       /* enum cc_encap */
 	const char *ctl_path;
+	const char *run_dir; /* runtime state kept across restarts (VM attachments) */
 };
 
 struct agent_stats {

@@ -17,6 +17,8 @@
 
 #define DP_BATCH 64 /* frames taken from one descriptor before the loop looks elsewhere */
 
+static void dp_load_attach(struct agent *a);
+
 static const char *const dp_names[DP_NREASONS] = {
 	"parse", "vlan", "not_ipv4", "src_mac", "src_ip", "arp_spoof", "arp_unknown", "broadcast",
 	"to_router", "no_route", "blackhole", "ttl", "no_host", "loop", "no_location",
@@ -177,6 +179,7 @@ dp_start(struct agent *a)
 	dp->out = malloc(DP_FRAME_MAX + DP_HEADROOM);
 	if (dp->buf == NULL || dp->out == NULL)
 		return -1;
+	dp_load_attach(a);
 	if (a->cfg.encap != CC_ENCAP_VXLAN) {
 		log_warnx("encap embed6: the data plane is not built yet; forwarding nothing");
 		return 0;
@@ -336,6 +339,50 @@ dp_update(struct agent *a)
 	}
 }
 
+/* Writes the attachments to run_dir/attach (atomically: temp file then rename). */
+static void
+dp_save_attach(struct agent *a)
+{
+	struct dp *dp = a->dp;
+	char path[512], tmp[520];
+	FILE *f;
+
+	if (a->cfg.run_dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/attach", a->cfg.run_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL) {
+		log_warn("%s", tmp);
+		return;
+	}
+	for (size_t i = 0; i < dp->attach.cap; i++)
+		if (dp->attach.slots[i].val)
+			fprintf(f, "%s %s\n", dp->attach.slots[i].key, (char *)dp->attach.slots[i].val);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+		log_warn("%s", path);
+}
+
+/* Reads the attachments a previous run recorded. */
+static void
+dp_load_attach(struct agent *a)
+{
+	char path[512], port[CC_ID_LEN + 1], ns[257];
+	FILE *f;
+
+	if (a->cfg.run_dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/attach", a->cfg.run_dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (fscanf(f, "%32s %256s", port, ns) == 2) {
+		char *copy = strdup(ns);
+
+		if (copy)
+			free(map_put(&a->dp->attach, port, copy, NULL));
+	}
+	fclose(f);
+}
+
 int
 dp_attach(struct agent *a, const char *port, const char *netns, char *err, size_t errsz)
 {
@@ -351,6 +398,7 @@ dp_attach(struct agent *a, const char *port, const char *netns, char *err, size_
 		return -1;
 	}
 	free(map_put(&dp->attach, port, copy, NULL));
+	dp_save_attach(a);
 	dp_update(a); /* a TAP elsewhere is removed and made again in the namespace */
 	return 0;
 }

@@ -16,14 +16,15 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: veneer-agent --host NAME --veneerd ADDR:PORT --address SUBSTRATE_ADDR\n"
 	    "                    [--token TOKEN] [--encap vxlan|embed6] [--prefix IPV6/LEN]\n"
-	    "                    [--ctl PATH] [--debug LIST]\n"
+	    "                    [--ctl PATH] [--run-dir DIR] [--debug LIST]\n"
 	    "  --host NAME         this host's name (registered with veneerd)\n"
 	    "  --veneerd ADDR:PORT veneerd's control channel ([ADDR6]:PORT for IPv6)\n"
 	    "  --address ADDR      this host's substrate address (IPv4 or IPv6)\n"
 	    "  --token TOKEN       agent credential (or VENEER_AGENT_TOKEN)\n"
 	    "  --encap ENCAP       vxlan (default) or embed6\n"
 	    "  --prefix P          the host prefix (embed6)\n"
-	    "  --ctl PATH          local control socket (commands: status, state)\n"
+	    "  --ctl PATH          local control socket (commands: status, state, attach)\n"
+	    "  --run-dir DIR       keeps VM attachments across agent restarts\n"
 	    "  --debug LIST        debug logging: ctl,ev or all\n");
 }
 
@@ -47,6 +48,7 @@ parse_args(int argc, char **argv, struct agent_cfg *cfg, unsigned *debug)
 		{"encap", required_argument, NULL, 'e'},
 		{"prefix", required_argument, NULL, 'p'},
 		{"ctl", required_argument, NULL, 'c'},
+		{"run-dir", required_argument, NULL, 'r'},
 		{"debug", required_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -63,6 +65,7 @@ parse_args(int argc, char **argv, struct agent_cfg *cfg, unsigned *debug)
 		case 't': cfg->token = optarg; break;
 		case 'p': cfg->prefix = optarg; break;
 		case 'c': cfg->ctl_path = optarg; break;
+		case 'r': cfg->run_dir = optarg; break;
 		case 'e':
 			if (strcmp(optarg, "vxlan") == 0)
 				cfg->encap = CC_ENCAP_VXLAN;
