@@ -249,7 +249,8 @@ fwd_ip(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len)
 	struct pkt_udp u;
 	struct cur l4;
 
-	if (pkt_ip4_frame_parse(&c, PKT_CSUM_SKIP, &f) != PKT_OK) {
+	/* The IPv4 header checksum is verified (RFC 1812 5.2.2); L4 ones are the receiver's. */
+	if (pkt_ip4_frame_parse(&c, 0, &f) != PKT_OK) {
 		dp_drop(dp, lp, DP_PARSE);
 		return;
 	}
@@ -345,7 +346,7 @@ fwd_from_substrate(struct dp *dp, const struct cc_addr *src, uint8_t *pkt, size_
 	}
 	frame = pkt + (len - cur_left(&inner));
 	fc = cur_make(frame, cur_left(&inner));
-	if (pkt_ip4_frame_parse(&fc, PKT_CSUM_SKIP, &f) != PKT_OK || f.eth.tagged) {
+	if (pkt_ip4_frame_parse(&fc, 0, &f) != PKT_OK || f.eth.tagged) {
 		dp_drop(dp, NULL, DP_SUB_DECODE);
 		return;
 	}

@@ -106,6 +106,8 @@ cur_u64(struct cur *c)
 static inline void
 cur_copy(struct cur *c, void *dst, size_t n)
 {
+	if (n == 0)
+		return; /* an empty cursor may hold a NULL pointer: no memcpy from it */
 	if (!cur_need(c, n)) {
 		memset(dst, 0, n);
 		return;
@@ -118,7 +120,7 @@ cur_copy(struct cur *c, void *dst, size_t n)
 static inline void
 cur_skip(struct cur *c, size_t n)
 {
-	if (!cur_need(c, n))
+	if (n == 0 || !cur_need(c, n))
 		return;
 	c->p += n;
 	c->len -= n;
@@ -135,8 +137,10 @@ cur_take(struct cur *c, size_t n)
 	sub.p = c->p;
 	sub.len = n;
 	sub.failed = 0;
-	c->p += n;
-	c->len -= n;
+	if (n > 0) {
+		c->p += n;
+		c->len -= n;
+	}
 	return sub;
 }
 

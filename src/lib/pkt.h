@@ -92,25 +92,25 @@
  */
 enum pkt_result {
 	PKT_OK = 0,
-	PKT_TRUNCATED,       /* the data ends inside a header or a field */
-	PKT_UNSUPPORTED,     /* well formed but not something Veneer handles (802.3, QinQ, BOOTP...) */
-	PKT_VLAN_TAGGED,     /* verdict for the agent: pkt_eth_parse reports tags, returns PKT_OK */
-	PKT_BAD_VERSION,     /* IPv4 version field is not 4 */
-	PKT_BAD_IHL,         /* IPv4 header length below 20 bytes or past the total length */
-	PKT_BAD_TOTLEN,      /* IPv4 total length below 20 bytes or past the frame */
-	PKT_BAD_FRAG,        /* fragment running past 65535 bytes, or a non-last one not 8-aligned */
-	PKT_BAD_CSUM,        /* a header or L4 checksum does not verify */
-	PKT_BAD_OPTION,      /* malformed IPv4 or DHCP option (length overrun, wrong size, repeat) */
-	PKT_BAD_LENGTH,      /* UDP length below 8 or past the IP payload */
-	PKT_BAD_DOFF,        /* TCP data offset below 20 bytes or past the segment */
-	PKT_BAD_OPCODE,      /* ARP or BOOTP operation neither request nor reply */
-	PKT_BAD_COOKIE,      /* DHCP magic cookie missing */
-	PKT_FRAGMENT,        /* an L4 header was asked of a non-first fragment (or a builder of a partial one) */
-	PKT_TTL_EXPIRED,     /* pkt_ip4_dec_ttl: TTL would reach 0, answer with time exceeded */
-	PKT_NO_SPACE,        /* the builder's wbuf is too small */
-	PKT_SUPPRESS_ICMP,   /* no ICMP error about an ICMP error (RFC 1812 4.3.2.7) */
-	PKT_SUPPRESS_FRAG,   /* no ICMP error about a non-first fragment */
-	PKT_SUPPRESS_ADDR,   /* no ICMP error about a broadcast/multicast or non-host-source packet */
+	PKT_TRUNCATED,     /* the data ends inside a header or a field */
+	PKT_UNSUPPORTED,   /* well formed, but not something Veneer handles (802.3, QinQ, BOOTP) */
+	PKT_VLAN_TAGGED,   /* the agent's verdict on tagged frames (pkt_eth_parse only reports) */
+	PKT_BAD_VERSION,   /* IPv4 version field is not 4 */
+	PKT_BAD_IHL,       /* IPv4 header length below 20 bytes or past the total length */
+	PKT_BAD_TOTLEN,    /* IPv4 total length below 20 bytes or past the frame */
+	PKT_BAD_FRAG,      /* fragment ending past 65535 bytes, or a non-last one not 8-aligned */
+	PKT_BAD_CSUM,      /* a header or L4 checksum does not verify */
+	PKT_BAD_OPTION,    /* IPv4 or DHCP option malformed (overrun, wrong size, repeated) */
+	PKT_BAD_LENGTH,    /* UDP length below 8 or past the IP payload */
+	PKT_BAD_DOFF,      /* TCP data offset below 20 bytes or past the segment */
+	PKT_BAD_OPCODE,    /* ARP or BOOTP operation neither request nor reply */
+	PKT_BAD_COOKIE,    /* DHCP magic cookie missing */
+	PKT_FRAGMENT,      /* L4 header asked of a later fragment, or an answer to a partial one */
+	PKT_TTL_EXPIRED,   /* pkt_ip4_dec_ttl: TTL would reach 0, answer with time exceeded */
+	PKT_NO_SPACE,      /* the builder's wbuf is too small */
+	PKT_SUPPRESS_ICMP, /* no ICMP error about an ICMP error (RFC 1812 4.3.2.7) */
+	PKT_SUPPRESS_FRAG, /* no ICMP error about a non-first fragment */
+	PKT_SUPPRESS_ADDR, /* no ICMP error about a packet to a group or from no single host */
 	PKT_RESULT_MAX,
 };
 
@@ -152,7 +152,8 @@ struct pkt_ip4 {
 	struct cur payload;
 };
 
-/* The layers of a received IPv4 frame, as builders that answer one need them. */
+/* The layers of a received IPv4 frame, as builders that answer one need them. Builders
+ * read ip.hdr and ip.payload as the parser left them: parse inner layers from copies. */
 struct pkt_ip4_frame {
 	struct pkt_eth eth;
 	struct pkt_ip4 ip;
@@ -341,10 +342,13 @@ enum pkt_result pkt_icmp_frag_needed(struct wbuf *w, const struct pkt_ip4_frame 
  * accepted when the area ends. */
 enum pkt_result pkt_dhcp_parse(struct cur *c, struct pkt_dhcp *d);
 /* The server's OFFER, ACK or NAK (type) to request req, received in frame f, from server
- * self. OFFER and ACK carry lease l (an ACK to an INFORM carries no address or lease time);
- * NAK ignores l. Addressed per RFC 2131 4.1: to a relay's giaddr, NAKs broadcast, to
- * ciaddr when set, else broadcast if the client asked or unicast to chaddr/yiaddr.
- * The client identifier is echoed (RFC 6842). PKT_UNSUPPORTED for any other type. */
+ * self. OFFER and ACK carry lease l (an ACK to an INFORM carries no address or lease
+ * time); a NAK ignores l, which may then be NULL. Addressed per RFC 2131 4.1: to a relay's
+ * giaddr, NAKs broadcast, to ciaddr when set, else broadcast if the client asked (or there
+ * is no yiaddr) or unicast to chaddr/yiaddr. The client identifier is echoed (RFC 6842),
+ * and the message padded to the 300 bytes BOOTP clients expect. It carries
+ * every option the lease has, named in the request list or not. PKT_UNSUPPORTED for
+ * other types. */
 enum pkt_result pkt_dhcp_reply(struct wbuf *w, uint8_t type, const struct pkt_ip4_frame *f,
     const struct pkt_dhcp *req, const struct pkt_dhcp_lease *l,
     const struct pkt_endpoint *self);

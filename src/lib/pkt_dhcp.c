@@ -270,12 +270,10 @@ dhcp_put_config(struct wbuf *w, const struct pkt_dhcp_lease *l, int with_lease)
 	}
 }
 
+/* The BOOTP fixed part of a reply (RFC 2131 table 3), through the magic cookie. */
 static void
-dhcp_put_message(struct wbuf *w, uint8_t type, uint32_t yiaddr, const struct pkt_dhcp *req,
-    const struct pkt_dhcp_lease *l, const struct pkt_endpoint *self)
+dhcp_put_bootp(struct wbuf *w, uint8_t type, uint32_t yiaddr, const struct pkt_dhcp *req)
 {
-	int inform = req->msgtype == PKT_DHCP_INFORM;
-	size_t start = w->len;
 	uint8_t *zero;
 
 	wbuf_u8(w, BOOTREPLY);
@@ -293,12 +291,21 @@ dhcp_put_message(struct wbuf *w, uint8_t type, uint32_t yiaddr, const struct pkt
 	if ((zero = wbuf_reserve(w, DHCP_SNAME_LEN + DHCP_FILE_LEN)) != NULL)
 		memset(zero, 0, DHCP_SNAME_LEN + DHCP_FILE_LEN);
 	wbuf_u32(w, DHCP_MAGIC);
+}
+
+static void
+dhcp_put_message(struct wbuf *w, uint8_t type, uint32_t yiaddr, const struct pkt_dhcp *req,
+    const struct pkt_dhcp_lease *l, const struct pkt_endpoint *self)
+{
+	size_t start = w->len;
+
+	dhcp_put_bootp(w, type, yiaddr, req);
 	wbuf_u8(w, OPT_MSGTYPE);
 	wbuf_u8(w, 1);
 	wbuf_u8(w, type);
 	opt_put_u32(w, OPT_SERVER_ID, self->ip);
 	if (type != PKT_DHCP_NAK)
-		dhcp_put_config(w, l, !inform);
+		dhcp_put_config(w, l, req->msgtype != PKT_DHCP_INFORM);
 	if (cur_left(&req->client_id) > 0)
 		opt_put_cur(w, OPT_CLIENT_ID, req->client_id);
 	wbuf_u8(w, OPT_END);

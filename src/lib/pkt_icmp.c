@@ -75,8 +75,8 @@ pkt_icmp_echo_reply(struct wbuf *w, const struct pkt_ip4_frame *f, const struct 
 {
 	/* The request's IP id keeps replies distinct for reassembly without keeping state;
 	 * ECN bits are cleared as the emulated router takes no part in ECN. */
-	struct icmp_msg msg = {.type = PKT_ICMP_ECHO_REPLY, .tos = f->ip.tos & 0xfc, .ip_id = f->ip.id,
-	    .rest = m->rest, .body = {m->payload, cur_make(NULL, 0)}};
+	struct icmp_msg msg = {.type = PKT_ICMP_ECHO_REPLY, .tos = f->ip.tos & 0xfc,
+	    .ip_id = f->ip.id, .rest = m->rest, .body = {m->payload, cur_make(NULL, 0)}};
 
 	if (m->type != PKT_ICMP_ECHO)
 		return PKT_UNSUPPORTED;

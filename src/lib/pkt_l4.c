@@ -49,6 +49,7 @@ pkt_udp_parse(struct cur *c, const struct pkt_ip4 *ip, unsigned flags, struct pk
 	struct cur dgram = *c;
 	enum pkt_result r = l4_frag_state(ip, &u->partial);
 	size_t plen;
+	uint32_t pseudo;
 
 	if (r != PKT_OK)
 		return r;
@@ -64,8 +65,9 @@ pkt_udp_parse(struct cur *c, const struct pkt_ip4 *ip, unsigned flags, struct pk
 	if (u->partial && plen > cur_left(c))
 		plen = cur_left(c);
 	cur_truncate(&dgram, u->len);
+	pseudo = csum_pseudo4(ip->src, ip->dst, PKT_IPPROTO_UDP, u->len);
 	if (u->csum != 0 && l4_csum_wanted(u->partial, flags) &&
-	    csum_fold(csum_sum(csum_pseudo4(ip->src, ip->dst, PKT_IPPROTO_UDP, u->len), dgram)) != 0)
+	    csum_fold(csum_sum(pseudo, dgram)) != 0)
 		return PKT_BAD_CSUM;
 	u->payload = cur_take(c, plen);
 	cur_skip(c, cur_left(c));

@@ -81,7 +81,8 @@ test_objects(void **state)
 	m.u.port.extra[0] = 0x0a000103;
 	m.u.port.extra[1] = 0x0a000104;
 	m.u.port.nclaim = 1;
-	m.u.port.claim[0] = (struct pfx4){0x0a000164, 32};
+	m.u.port.claim[0].addr = 0x0a000164;
+	m.u.port.claim[0].len = 32;
 	roundtrip(&m, &o, buf, sizeof(buf));
 	assert_memory_equal(&o.u.port, &m.u.port, sizeof(m.u.port));
 
@@ -90,8 +91,11 @@ test_objects(void **state)
 	strcpy(m.u.net.id, "net-1");
 	m.u.net.vnid = 0xffffff;
 	m.u.net.ncidrs = 2;
-	m.u.net.cidrs[0] = (struct pfx4){0x0a000000, 16};
-	m.u.net.cidrs[1] = (struct pfx4){0xac100000, 24};
+	/* Field by field: a compound literal may carry garbage in its padding. */
+	m.u.net.cidrs[0].addr = 0x0a000000;
+	m.u.net.cidrs[0].len = 16;
+	m.u.net.cidrs[1].addr = 0xac100000;
+	m.u.net.cidrs[1].len = 24;
 	roundtrip(&m, &o, buf, sizeof(buf));
 	assert_memory_equal(&o.u.net, &m.u.net, sizeof(m.u.net));
 
@@ -100,7 +104,8 @@ test_objects(void **state)
 	strcpy(m.u.route.id, "rte-1");
 	strcpy(m.u.route.network, "net-1");
 	strcpy(m.u.route.router, "rtr-1");
-	m.u.route.dst = (struct pfx4){0, 0};
+	m.u.route.dst.addr = 0;
+	m.u.route.dst.len = 0;
 	m.u.route.ttype = CC_T_BLACKHOLE;
 	roundtrip(&m, &o, buf, sizeof(buf));
 	assert_memory_equal(&o.u.route, &m.u.route, sizeof(m.u.route));
