@@ -17,6 +17,8 @@
 
 #define DP_BATCH 64 /* frames taken from one descriptor before the loop looks elsewhere */
 
+#define DP_STATS_MS 2000 /* how often veneerd hears the counters */
+
 static void dp_load_attach(struct agent *a);
 
 static const char *const dp_names[DP_NREASONS] = {
@@ -162,6 +164,39 @@ dp_socket(struct agent *a)
 	return 0;
 }
 
+/* Sends the drop counters and per-port counters to veneerd (for veneerctl). */
+static void
+dp_on_stats(struct ev_timer *t, void *arg)
+{
+	struct agent *a = arg;
+	struct dp *dp = a->dp;
+	static uint8_t msg[CC_MAX_MSG];
+	struct cc_stat_port *ports;
+	unsigned n = 0;
+	struct wbuf w = wbuf_make(msg, sizeof(msg));
+
+	ev_timer_arm(t, DP_STATS_MS);
+	if (a->conn == NULL || !a->welcomed)
+		return;
+	if ((ports = calloc(dp->lports.count + 1, sizeof(*ports))) == NULL)
+		return;
+	for (size_t i = 0; i < dp->lports.cap && n < CC_MAX_STAT_PORTS; i++) {
+		const struct lport *lp = dp->lports.slots[i].val;
+
+		if (lp == NULL)
+			continue;
+		snprintf(ports[n].id, sizeof(ports[n].id), "%s", lp->id);
+		ports[n].rx = lp->rx;
+		ports[n].tx = lp->tx;
+		ports[n].drops = lp->drops;
+		n++;
+	}
+	cc_encode_stats(&w, dp_names, dp->drops, DP_NREASONS, ports, n);
+	if (!w.failed)
+		conn_send_raw(a->conn, msg, w.len);
+	free(ports);
+}
+
 int
 dp_start(struct agent *a)
 {
@@ -180,6 +215,9 @@ dp_start(struct agent *a)
 	if (dp->buf == NULL || dp->out == NULL)
 		return -1;
 	dp_load_attach(a);
+	if ((dp->stats = ev_timer_new(a->loop, dp_on_stats, a)) == NULL)
+		return -1;
+	ev_timer_arm(dp->stats, DP_STATS_MS);
 	if (a->cfg.encap != CC_ENCAP_VXLAN) {
 		log_warnx("encap embed6: the data plane is not built yet; forwarding nothing");
 		return 0;
@@ -226,6 +264,7 @@ dp_stop(struct agent *a)
 	map_clear(&dp->lports);
 	map_each(&dp->attach, dp_free_str, NULL);
 	map_clear(&dp->attach);
+	ev_timer_free(dp->stats);
 	if (dp->sub_io)
 		ev_io_del(dp->sub_io);
 	if (dp->sub_fd >= 0)

@@ -62,6 +62,7 @@ struct dp {
 	struct map attach;     /* port id -> netns path (char *) */
 	int sub_fd;
 	struct ev_io *sub_io;
+	struct ev_timer *stats;
 	int mtu;
 	uint64_t drops[DP_NREASONS];
 	uint64_t sub_rx, sub_tx, answered;

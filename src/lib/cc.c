@@ -394,6 +394,58 @@ cc_enc_port_state(struct wbuf *w, const struct cc_msg *m)
 	wbuf_u8(w, m->u.port_state.up);
 }
 
+int
+cc_stats_reason(struct cur *c, char name[32], uint64_t *count)
+{
+	if (cur_left(c) == 0 || cc_get_str(c, name, 32) < 0)
+		return -1;
+	*count = cur_u64(c);
+	return cur_ok(c) ? 0 : -1;
+}
+
+int
+cc_stats_port(struct cur *c, struct cc_stat_port *p)
+{
+	if (cur_left(c) == 0 || cc_get_str(c, p->id, sizeof(p->id)) < 0)
+		return -1;
+	p->rx = cur_u64(c);
+	p->tx = cur_u64(c);
+	p->drops = cur_u64(c);
+	return cur_ok(c) ? 0 : -1;
+}
+
+static int
+cc_dec_stats(struct cur *c, struct cc_msg *m)
+{
+	struct cc_stats *st = &m->u.stats;
+	struct cc_stat_port p;
+	char name[32];
+	uint64_t v;
+
+	st->nreasons = cur_u8(c);
+	st->nports = cur_u16(c);
+	if (st->nreasons > CC_MAX_REASONS || st->nports > CC_MAX_STAT_PORTS)
+		return CC_E_VALUE;
+	st->body = *c;
+	/* Validate the whole body now; consumers then walk it without surprises. */
+	for (unsigned i = 0; i < st->nreasons; i++)
+		if (cc_stats_reason(c, name, &v) < 0)
+			return CC_E_STRING;
+	for (unsigned i = 0; i < st->nports; i++)
+		if (cc_stats_port(c, &p) < 0)
+			return CC_E_STRING;
+	st->body.len -= cur_left(c);
+	return 0;
+}
+
+static void
+cc_enc_stats(struct wbuf *w, const struct cc_msg *m)
+{
+	wbuf_u8(w, m->u.stats.nreasons);
+	wbuf_u16(w, m->u.stats.nports);
+	wbuf_bytes(w, cur_rest(&m->u.stats.body), cur_left(&m->u.stats.body));
+}
+
 static const struct {
 	const char *name;
 	int (*dec)(struct cur *, struct cc_msg *);
@@ -416,6 +468,7 @@ static const struct {
 	[CC_ROUTE] = {"route", cc_dec_route, cc_enc_route},
 	[CC_DELETE] = {"delete", cc_dec_delete, cc_enc_delete},
 	[CC_PORT_STATE] = {"port_state", cc_dec_port_state, cc_enc_port_state},
+	[CC_STATS] = {"stats", cc_dec_stats, cc_enc_stats},
 };
 
 const char *
@@ -493,31 +546,62 @@ cc_decode(const uint8_t *buf, size_t len, struct cc_msg *m)
 	return CC_OK;
 }
 
-void
-cc_encode(struct wbuf *w, const struct cc_msg *m)
+/* Fills in the header reserved at hdr once the body is written (message began at start). */
+static void
+cc_close_hdr(struct wbuf *w, uint8_t *hdr, size_t start, uint8_t type)
 {
-	size_t start = w->len;
-	uint8_t *hdr = wbuf_reserve(w, CC_HDR_LEN);
-	size_t n;
+	size_t n = w->len - start;
 
-	if (hdr == NULL || m->type == 0 || m->type >= CC_TYPE_MAX) {
-		w->failed = 1;
-		return;
-	}
-	cc_types[m->type].enc(w, m);
-	if (w->failed)
-		return;
-	n = w->len - start;
-	if (n > CC_MAX_MSG) {
+	if (w->failed || n > CC_MAX_MSG) {
 		w->failed = 1;
 		return;
 	}
 	hdr[0] = CC_MAGIC >> 8;
 	hdr[1] = CC_MAGIC & 0xff;
 	hdr[2] = CC_VERSION;
-	hdr[3] = m->type;
+	hdr[3] = type;
 	hdr[4] = (uint8_t)(n >> 24);
 	hdr[5] = (uint8_t)(n >> 16);
 	hdr[6] = (uint8_t)(n >> 8);
 	hdr[7] = (uint8_t)n;
+}
+
+void
+cc_encode(struct wbuf *w, const struct cc_msg *m)
+{
+	size_t start = w->len;
+	uint8_t *hdr = wbuf_reserve(w, CC_HDR_LEN);
+
+	if (hdr == NULL || m->type == 0 || m->type >= CC_TYPE_MAX) {
+		w->failed = 1;
+		return;
+	}
+	cc_types[m->type].enc(w, m);
+	cc_close_hdr(w, hdr, start, m->type);
+}
+
+void
+cc_encode_stats(struct wbuf *w, const char *const *names, const uint64_t *counts,
+    unsigned nreasons, const struct cc_stat_port *ports, unsigned nports)
+{
+	size_t start = w->len;
+	uint8_t *hdr = wbuf_reserve(w, CC_HDR_LEN);
+
+	if (hdr == NULL || nreasons > CC_MAX_REASONS || nports > CC_MAX_STAT_PORTS) {
+		w->failed = 1;
+		return;
+	}
+	wbuf_u8(w, (uint8_t)nreasons);
+	wbuf_u16(w, (uint16_t)nports);
+	for (unsigned i = 0; i < nreasons; i++) {
+		cc_put_str(w, names[i]);
+		wbuf_u64(w, counts[i]);
+	}
+	for (unsigned i = 0; i < nports; i++) {
+		cc_put_str(w, ports[i].id);
+		wbuf_u64(w, ports[i].rx);
+		wbuf_u64(w, ports[i].tx);
+		wbuf_u64(w, ports[i].drops);
+	}
+	cc_close_hdr(w, hdr, start, CC_STATS);
 }

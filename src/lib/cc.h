@@ -11,7 +11,7 @@
  *             and DELETEs ... END (revision)
  *   agent  -> ACK (revision) after applying a whole batch; veneerd sends the next batch
  *             only after the ACK (flow control; changes in between are coalesced)
- *   either -> PING / PONG (heartbeat), PORT_STATE (agent), ERROR (then close)
+ *   either -> PING / PONG (heartbeat), PORT_STATE and STATS (agent), ERROR (then close)
  */
 #ifndef VENEER_CC_H
 #define VENEER_CC_H
@@ -52,6 +52,7 @@ enum cc_type {
 	CC_ROUTE,
 	CC_DELETE,
 	CC_PORT_STATE,
+	CC_STATS,
 	CC_TYPE_MAX,
 };
 
@@ -187,6 +188,25 @@ struct cc_port_state {
 	uint8_t up;
 };
 
+/*
+ * The agent's counters: named drop reasons, then per local port rx/tx/drops. Too large to
+ * decode into a struct: the decoder validates the body and keeps a view of it, which
+ * cc_stats_reason() and cc_stats_port() walk.
+ */
+#define CC_MAX_REASONS 64
+#define CC_MAX_STAT_PORTS 800
+
+struct cc_stats {
+	uint8_t nreasons;
+	uint16_t nports;
+	struct cur body; /* the reasons and ports, validated */
+};
+
+struct cc_stat_port {
+	char id[CC_ID_LEN];
+	uint64_t rx, tx, drops;
+};
+
 struct cc_error {
 	uint16_t code;
 	char reason[256];
@@ -210,6 +230,7 @@ struct cc_msg {
 		struct cc_route route;
 		struct cc_delete del;
 		struct cc_port_state port_state;
+		struct cc_stats stats;
 	} u;
 };
 
@@ -229,6 +250,13 @@ enum cc_result cc_decode(const uint8_t *buf, size_t len, struct cc_msg *m);
 /* Appends the encoded message to w (w->failed on overflow). */
 void cc_encode(struct wbuf *w, const struct cc_msg *m);
 const char *cc_result_name(enum cc_result r);
+/* Reads the next reason (name, count) of a STATS body view; -1 at the end. */
+int cc_stats_reason(struct cur *c, char name[32], uint64_t *count);
+/* Reads the next port of a STATS body view (after all reasons); -1 at the end. */
+int cc_stats_port(struct cur *c, struct cc_stat_port *p);
+/* Encodes a STATS message from arrays (what the agent sends). */
+void cc_encode_stats(struct wbuf *w, const char *const *names, const uint64_t *counts,
+    unsigned nreasons, const struct cc_stat_port *ports, unsigned nports);
 const char *cc_type_name(uint8_t type);
 
 #endif

@@ -122,11 +122,10 @@ conn_flush(struct conn *c)
 	ev_io_mod(c->io, EPOLLIN | (c->wlen > c->woff ? EPOLLOUT : 0));
 }
 
-int
-conn_send(struct conn *c, const struct cc_msg *m)
+/* Makes room for one more message of at most CC_MAX_MSG bytes; -1 if closed for it. */
+static int
+conn_room(struct conn *c)
 {
-	struct wbuf w;
-
 	if (c->closed)
 		return -1;
 	if (c->wcap - c->wlen < CC_MAX_MSG) {
@@ -148,6 +147,27 @@ conn_send(struct conn *c, const struct cc_msg *m)
 			c->wcap = cap;
 		}
 	}
+	return 0;
+}
+
+int
+conn_send_raw(struct conn *c, const uint8_t *msg, size_t len)
+{
+	if (len > CC_MAX_MSG || conn_room(c) < 0)
+		return -1;
+	memcpy(c->wq + c->wlen, msg, len);
+	c->wlen += len;
+	conn_flush(c);
+	return c->closed ? -1 : 0;
+}
+
+int
+conn_send(struct conn *c, const struct cc_msg *m)
+{
+	struct wbuf w;
+
+	if (conn_room(c) < 0)
+		return -1;
 	w = wbuf_make(c->wq + c->wlen, c->wcap - c->wlen);
 	cc_encode(&w, m);
 	if (w.failed) {

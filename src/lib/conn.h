@@ -25,6 +25,8 @@ struct conn *conn_new(struct ev_loop *loop, int fd, const char *peer, conn_msg_c
     conn_close_cb on_close, void *arg);
 /* Queues m; 0, or -1 if the connection is closed or was closed for exceeding the limit. */
 int conn_send(struct conn *c, const struct cc_msg *m);
+/* Queues an already encoded message (len bytes); same results as conn_send. */
+int conn_send_raw(struct conn *c, const uint8_t *msg, size_t len);
 size_t conn_queued(const struct conn *c);
 const char *conn_peer(const struct conn *c);
 /* Closes (on_close runs now, memory is released after the current loop round). */

@@ -39,6 +39,8 @@ struct ccsess {
 	uint64_t acked_ms;     /* monotonic time of that ACK */
 	uint64_t last_rx_ms;
 	time_t since;
+	json_t *drops;  /* the agent's last counters: {reason: n} */
+	json_t *ports;  /* {port id: {rx, tx, drops}} */
 };
 
 struct ccsrv {
@@ -57,6 +59,8 @@ ccsrv_sess_free(void *p)
 	struct ccsess *s = p;
 
 	ccnets_free(&s->nets);
+	json_decref(s->drops);
+	json_decref(s->ports);
 	free(s);
 }
 
@@ -311,6 +315,26 @@ ccsrv_on_port_state(struct ccsess *s, const struct cc_port_state *ps)
 }
 
 static void
+ccsrv_on_stats(struct ccsess *s, const struct cc_stats *st)
+{
+	struct cur c = st->body;
+	struct cc_stat_port p;
+	char name[32];
+	uint64_t v;
+	json_t *drops = json_object(), *ports = json_object();
+
+	for (unsigned i = 0; i < st->nreasons && cc_stats_reason(&c, name, &v) == 0; i++)
+		json_object_set_new(drops, name, json_integer((json_int_t)v));
+	for (unsigned i = 0; i < st->nports && cc_stats_port(&c, &p) == 0; i++)
+		json_object_set_new(ports, p.id, json_pack("{s:I, s:I, s:I}", "rx",
+		    (json_int_t)p.rx, "tx", (json_int_t)p.tx, "drops", (json_int_t)p.drops));
+	json_decref(s->drops);
+	json_decref(s->ports);
+	s->drops = drops;
+	s->ports = ports;
+}
+
+static void
 ccsrv_on_msg(struct conn *c, const struct cc_msg *m, void *arg)
 {
 	struct ccsess *s = arg;
@@ -343,6 +367,9 @@ ccsrv_on_msg(struct conn *c, const struct cc_msg *m, void *arg)
 		break;
 	case CC_PORT_STATE:
 		ccsrv_on_port_state(s, &m->u.port_state);
+		break;
+	case CC_STATS:
+		ccsrv_on_stats(s, &m->u.stats);
 		break;
 	case CC_ERROR:
 		log_warnx("agent %s: error %u: %s", s->host, m->u.error.code, m->u.error.reason);
@@ -484,10 +511,25 @@ ccsrv_host_json(struct ccsrv *cs, const char *host)
 		if (!s->ready || s->dead || strcmp(s->host, host) != 0)
 			continue;
 		util_time_rfc3339(s->since, since, sizeof(since));
-		return json_pack("{s:b, s:s, s:s, s:I, s:I, s:I, s:i}", "connected", 1, "peer",
+		return json_pack("{s:b, s:s, s:s, s:I, s:I, s:I, s:i, s:O?}", "connected", 1, "peer",
 		    s->peer, "since", since, "applied_revision", (json_int_t)s->acked,
 		    "applied_at_monotonic_ms", (json_int_t)s->acked_ms, "networks",
-		    (json_int_t)s->nets.n, "queued_bytes", (int)conn_queued(s->conn));
+		    (json_int_t)s->nets.n, "queued_bytes", (int)conn_queued(s->conn), "drops",
+		    s->drops);
 	}
 	return json_pack("{s:b}", "connected", 0);
+}
+
+json_t *
+ccsrv_port_json(struct ccsrv *cs, const char *host, const char *port)
+{
+	for (struct ccsess *s = cs ? cs->sessions : NULL; host && s; s = s->next) {
+		json_t *p;
+
+		if (!s->ready || s->dead || strcmp(s->host, host) != 0)
+			continue;
+		p = json_object_get(s->ports, port);
+		return p ? json_incref(p) : json_null();
+	}
+	return json_null();
 }

@@ -31,6 +31,9 @@ void ccsrv_changed(struct ccsrv *cs);
 /* The agent session of a host as JSON ({"connected": false} when none). */
 json_t *ccsrv_host_json(struct ccsrv *cs, const char *host);
 
+/* The counters of a port as its agent last reported them ({rx, tx, drops}), or null. */
+json_t *ccsrv_port_json(struct ccsrv *cs, const char *host, const char *port);
+
 /* ccdump.c: turning the store into messages for one agent. */
 int ccnets_has(const struct ccnets *s, const char *id);
 int ccnets_add(struct ccnets *s, const char *id);

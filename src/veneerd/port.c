@@ -7,6 +7,7 @@
 #include "ipam.h"
 #include "util.h"
 #include "vd.h"
+#include "ccsrv.h"
 
 #define PORT_MAX_IPS 32
 #define PORT_MAX_CLAIMABLE 32
@@ -35,13 +36,14 @@ port_json(struct api_req *req, sqlite3_stmt *r)
 	json_t *claimable = json_loads((const char *)sqlite3_column_text(r, 9), 0, NULL);
 
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:o, "
-	    "s:o, s:o, s:I}", "id", api_col_str(r, 0), "network", api_col_str(r, 1), "subnet",
+	    "s:o, s:o, s:I, s:o}", "id", api_col_str(r, 0), "network", api_col_str(r, 1), "subnet",
 	    api_col_str(r, 2), "tenant", api_col_str(r, 3), "host", api_col_str(r, 4), "name",
 	    api_col_str(r, 5), "mac", api_col_str(r, 6), "ip", api_col_addr4(r, 7), "extra_ips",
 	    port_extra_ips(req->st, id), "claimable", claimable ? claimable : json_array(),
 	    "source_dest_check", sqlite3_column_int(r, 10), "routing", sqlite3_column_int(r, 11),
 	    "device", api_col_str(r, 12), "state", api_col_str(r, 13), "created",
-	    api_col_time(r, 14), "revision", (json_int_t)sqlite3_column_int64(r, 15));
+	    api_col_time(r, 14), "revision", (json_int_t)sqlite3_column_int64(r, 15), "counters",
+	    ccsrv_port_json(req->vd->cc, (const char *)sqlite3_column_text(r, 4), id));
 }
 
 static const struct api_filter port_filters[] = {
