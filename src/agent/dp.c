@@ -18,6 +18,8 @@
 #define DP_BATCH 64 /* frames taken from one descriptor before the loop looks elsewhere */
 
 #define DP_STATS_MS 2000 /* how often veneerd hears the counters */
+#define DP_RX_BATCH 32
+#define DP_RX_SLOT 2048   /* a substrate datagram: an MTU-sized frame and its VXLAN header */
 
 static void dp_load_attach(struct agent *a);
 
@@ -59,31 +61,41 @@ dp_on_tap(struct ev_io *io, uint32_t events, void *arg)
 	}
 }
 
+/* Substrate packets come in batches: one recvmmsg() per up to DP_RX_BATCH datagrams. */
 static void
 dp_on_substrate(struct ev_io *io, uint32_t events, void *arg)
 {
 	struct dp *dp = arg;
+	struct mmsghdr msgs[DP_RX_BATCH];
+	struct iovec iov[DP_RX_BATCH];
+	struct sockaddr_storage from[DP_RX_BATCH];
+	int n;
 
 	(void)io;
 	(void)events;
-	for (int i = 0; i < DP_BATCH; i++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
+	for (int i = 0; i < DP_RX_BATCH; i++) {
+		iov[i].iov_base = dp->rxbufs + (size_t)i * DP_RX_SLOT + DP_HEADROOM;
+		iov[i].iov_len = DP_RX_SLOT - DP_HEADROOM;
+		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &from[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+	}
+	if ((n = recvmmsg(dp->sub_fd, msgs, DP_RX_BATCH, MSG_DONTWAIT, NULL)) <= 0)
+		return;
+	for (int i = 0; i < n; i++) {
 		struct cc_addr src = {0};
-		ssize_t n = recvfrom(dp->sub_fd, dp->buf + DP_HEADROOM, DP_FRAME_MAX, 0,
-		    (struct sockaddr *)&ss, &sl);
 
-		if (n < 0)
-			return;
 		dp->sub_rx++;
-		if (ss.ss_family == AF_INET) {
+		if (from[i].ss_family == AF_INET) {
 			src.family = 4;
-			memcpy(src.a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+			memcpy(src.a, &((struct sockaddr_in *)&from[i])->sin_addr, 4);
 		} else {
 			src.family = 6;
-			memcpy(src.a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+			memcpy(src.a, &((struct sockaddr_in6 *)&from[i])->sin6_addr, 16);
 		}
-		fwd_from_substrate(dp, &src, dp->buf + DP_HEADROOM, (size_t)n);
+		fwd_from_substrate(dp, &src, iov[i].iov_base, msgs[i].msg_len);
 	}
 }
 
@@ -159,6 +171,15 @@ dp_socket(struct agent *a)
 		log_warn("substrate socket on %s", a->cfg.address);
 		return -1;
 	}
+	/* Bursts from many VMs must not overflow the default ~200 KiB socket buffers. */
+	{
+		int sz = 8 << 20;
+
+		if (setsockopt(dp->sub_fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+			setsockopt(dp->sub_fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		if (setsockopt(dp->sub_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+			setsockopt(dp->sub_fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
 	if ((dp->sub_io = ev_io_add(a->loop, dp->sub_fd, EPOLLIN, dp_on_substrate, dp)) == NULL)
 		return -1;
 	return 0;
@@ -212,7 +233,8 @@ dp_start(struct agent *a)
 	dp->mtu = strchr(a->cfg.address, ':') ? 1430 : 1450;
 	dp->buf = malloc(DP_FRAME_MAX + DP_HEADROOM);
 	dp->out = malloc(DP_FRAME_MAX + DP_HEADROOM);
-	if (dp->buf == NULL || dp->out == NULL)
+	dp->rxbufs = malloc((size_t)DP_RX_BATCH * DP_RX_SLOT);
+	if (dp->buf == NULL || dp->out == NULL || dp->rxbufs == NULL)
 		return -1;
 	dp_load_attach(a);
 	if ((dp->stats = ev_timer_new(a->loop, dp_on_stats, a)) == NULL)
@@ -272,6 +294,7 @@ dp_stop(struct agent *a)
 	fib_free(dp->fib);
 	free(dp->buf);
 	free(dp->out);
+	free(dp->rxbufs);
 	free(dp);
 	a->dp = NULL;
 }

@@ -68,6 +68,7 @@ struct dp {
 	uint64_t sub_rx, sub_tx, answered;
 	uint8_t *buf;          /* one frame, with headroom */
 	uint8_t *out;          /* one answer or encapsulated frame */
+	uint8_t *rxbufs;       /* a batch of substrate datagrams */
 };
 
 /* dp.c */
