@@ -24,7 +24,7 @@
 static void dp_load_attach(struct agent *a);
 
 static const char *const dp_names[DP_NREASONS] = {
-	"parse", "vlan", "not_ipv4", "src_mac", "src_ip", "arp_spoof", "arp_unknown", "broadcast",
+	"parse", "vlan", "not_ipv4", "src_mac", "src_ip", "source_route", "dst_ip", "arp_spoof", "arp_unknown", "broadcast",
 	"to_router", "no_route", "blackhole", "ttl", "no_host", "loop", "no_location",
 	"sub_decode", "sub_vni", "sub_sender", "sub_src_ip", "sub_receiver", "io", "not_ready",
 };

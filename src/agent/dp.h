@@ -22,6 +22,8 @@ enum dp_reason {
 	DP_NOT_IPV4,       /* another EtherType */
 	DP_SRC_MAC,        /* source MAC is not the port's */
 	DP_SRC_IP,         /* source address the port may not use */
+	DP_SRC_ROUTE,      /* IPv4 loose/strict source route: not honoured (RFC 1812 5.2.4.1 allows) */
+	DP_DST_IP,         /* the receiving port may not receive that address (dest check) */
 	DP_ARP_SPOOF,      /* ARP claiming an address the port does not hold */
 	DP_ARP_UNKNOWN,    /* ARP for an address nobody holds: no answer, as specified */
 	DP_BROADCAST,      /* broadcast/multicast other than ARP and DHCP */

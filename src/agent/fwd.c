@@ -168,11 +168,19 @@ fwd_to_router(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f,
 	fwd_answer(dp, lp, &w);
 }
 
-/* Sends to port `to`, with the real destination MAC and src MAC as given. */
+/*
+ * Sends to port `to`, with the real destination MAC and src MAC as given. A local receiver
+ * is checked here as a remote one is by its agent: it takes only its own addresses unless
+ * its source/destination check is off.
+ */
 static void
-fwd_out(struct dp *dp, const struct fib_port *to, uint8_t *frame, size_t len,
-    const uint8_t src[6])
+fwd_out(struct dp *dp, struct lport *lp, const struct fib_port *to, uint32_t dst,
+    uint8_t *frame, size_t len, const uint8_t src[6])
 {
+	if (to->local && !fwd_port_holds(to, dst) && !fwd_unchecked(to)) {
+		dp_drop(dp, lp, DP_DST_IP);
+		return;
+	}
 	memcpy(frame, to->p->mac, 6);
 	/* On the wire the sender's MAC stays (the receiver verifies it); locally it is final. */
 	if (to->local)
@@ -216,7 +224,7 @@ fwd_route(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f, uint8_
 				fwd_icmp_error(dp, lp, f, r, at, PKT_ICMP_UNREACH, PKT_UNREACH_HOST);
 				return;
 			}
-			fwd_out(dp, to, frame, len, r->r->mac);
+			fwd_out(dp, lp, to, f->ip.dst, frame, len, r->r->mac);
 			return;
 		case RIB_T_PORT:
 			/* An appliance: the packet reaches it with its destination unchanged. */
@@ -224,7 +232,7 @@ fwd_route(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f, uint8_
 				dp_drop(dp, lp, DP_NO_HOST);
 				return;
 			}
-			fwd_out(dp, to, frame, len, r->r->mac);
+			fwd_out(dp, lp, to, f->ip.dst, frame, len, r->r->mac);
 			return;
 		case RIB_T_BLACKHOLE:
 			dp_drop(dp, lp, DP_BLACKHOLE);
@@ -264,6 +272,11 @@ fwd_ip(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len)
 		dp_drop(dp, lp, DP_SRC_IP);
 		return;
 	}
+	/* Source routing lets a VM choose its path past the emulated routers: refused. */
+	if (f.ip.srcroute) {
+		dp_drop(dp, lp, DP_SRC_ROUTE);
+		return;
+	}
 	if (pkt_mac_is_group(f.eth.dst)) {
 		dp_drop(dp, lp, DP_BROADCAST);
 		return;
@@ -279,7 +292,7 @@ fwd_ip(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len)
 			dp_drop(dp, lp, DP_NO_HOST);
 			return;
 		}
-		fwd_out(dp, to, frame, len, fp->p->mac);
+		fwd_out(dp, lp, to, f.ip.dst, frame, len, fp->p->mac);
 		return;
 	}
 	fwd_route(dp, lp, &f, frame, len);

@@ -33,7 +33,7 @@ def _lab(hosts):
         yield lab
     finally:
         leftover = lab.down()
-    assert leftover == [], "namespaces of lab %s remain after down: %s" % (lab.name, leftover)
+    assert leftover == [], "lab %s is not entirely gone after down: %s" % (lab.name, leftover)
 
 
 @pytest.fixture(scope="module")

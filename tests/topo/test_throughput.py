@@ -86,3 +86,12 @@ def test_path_mtu_1450_without_fragmentation(topo, lab, dst):
     assert r.returncode != 0
     assert "message too long, mtu=1450" in r.stdout + r.stderr, r.stdout + r.stderr
     assert _frag_counters(lab, [a1, peer]) == before
+
+
+@pytest.mark.parametrize("dst", ["a2", "b1"], ids=["same_subnet", "routed"])
+def test_fragmented_datagrams_from_a_vm_are_carried(topo, dst):
+    """A VM may fragment its own datagrams (ping -s 3000 at MTU 1450: three fragments); the
+    fragments are ordinary IPv4 packets for the agents and the peer reassembles them."""
+    a1, peer = topo["a1"], topo[dst]
+    r = a1.ping(peer.ip, count=2, extra=("-s", "3000"))
+    assert " 2 received" in r.stdout and "3008 bytes from" in r.stdout, r.stdout + r.stderr

@@ -167,8 +167,18 @@ class Sniffer:
             self._frames.clear()
 
     def stop(self):
+        """Stops capturing, keeping what is still queued in the socket; returns the frames."""
         self._stop.set()
         self._thread.join(2)
+        self.sock.setblocking(False)
+        try:
+            while True:
+                data, addr = self.sock.recvfrom(65536)
+                if addr[2] != PACKET_OUTGOING:
+                    with self._lock:
+                        self._frames.append(data)
+        except (BlockingIOError, OSError):
+            pass
         self.sock.close()
         return self.frames()
 
@@ -316,8 +326,9 @@ class Lab:
         return self
 
     def down(self):
-        """Stops what this process started, then `veneer-lab down`. Returns the namespaces of
-        this lab that remain afterwards (should be none)."""
+        """Stops what this process started, then `veneer-lab down`. Returns what remains of
+        the lab afterwards (namespaces, /etc/netns entries, a failed down): should be []."""
+        problems = []
         try:
             for p in self._procs:
                 if p.poll() is None:
@@ -329,11 +340,55 @@ class Lab:
                         p.wait(3)
                     except ProcessLookupError:
                         pass
-            self.tool("down", check=False, timeout=120)
+            problems += self._stop_daemons()
+            r = self.tool("down", check=False, timeout=120)
+            if r.returncode != 0:
+                problems.append("veneer-lab down: rc %d %s" % (r.returncode, r.stderr.strip()))
         finally:
             if self in ACTIVE:
                 ACTIVE.remove(self)
-        return [ns for ns in netns_list() if ns.startswith(self.name + "-")]
+        problems += [ns for ns in netns_list() if ns.startswith(self.name + "-")]
+        problems += [str(p) for p in pathlib.Path("/etc/netns").glob(self.name + "-*")]
+        return problems
+
+    def _stop_daemons(self):
+        """Before `down`: every agent and veneerd must still be running (none crashed); each
+        is stopped with SIGTERM and its log is searched for sanitizer reports (a sanitizer
+        build, VENEER_BUILD=..., reports leaks at exit). Returns the problems found."""
+        problems = []
+        if not self.dir.exists():
+            return problems
+        for pidfile in sorted(self.dir.glob("*.pid")):
+            tag = pidfile.stem
+            if not (tag == "veneerd" or tag.startswith("agent-")):
+                continue
+            try:
+                pid = int(pidfile.read_text())
+                os.kill(pid, 0)
+                stat = pathlib.Path("/proc/%d/stat" % pid).read_text()
+            except (OSError, ValueError):
+                problems.append("%s is not running at teardown (crashed?)" % tag)
+                continue
+            if stat.split()[2] == "Z":
+                problems.append("%s is not running at teardown (crashed?)" % tag)
+                continue
+            if tag.startswith("agent-"):
+                self.tool("agent", tag[len("agent-"):], "stop", check=False)
+            else:
+                os.kill(pid, signal.SIGTERM)
+                try:
+                    wait_until(lambda: not pathlib.Path("/proc/%d" % pid).exists() or
+                               pathlib.Path("/proc/%d/stat" % pid).read_text().split()[2]
+                               == "Z", 10, what="veneerd to exit")
+                except AssertionError as e:
+                    problems.append(str(e))
+        for log in sorted(self.dir.glob("*.log")):
+            text = log.read_text(errors="replace")
+            for pat in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                if pat in text:
+                    i = text.index(pat)
+                    problems.append("%s: %s" % (log.name, text[max(0, i - 200):i + 1500]))
+        return problems
 
     def log_tails(self, lines=25):
         out = []
@@ -364,12 +419,13 @@ class Lab:
         return p
 
     # -- agents and veneerd -------------------------------------------------------------------
-    def agent_status(self, host):
+    def agent_ctl(self, host, command):
+        """One command on the agent's control socket; its JSON answer."""
         s = socket.socket(socket.AF_UNIX)
         s.settimeout(5)
         try:
             s.connect(str(self.dir / ("%s.sock" % host)))
-            s.sendall(b"status\n")
+            s.sendall(command.encode() + b"\n")
             out = b""
             while True:
                 b = s.recv(65536)
@@ -379,6 +435,13 @@ class Lab:
         finally:
             s.close()
         return json.loads(out)
+
+    def agent_status(self, host):
+        return self.agent_ctl(host, "status")
+
+    def agent_state(self, host):
+        """The agent's whole view (the `state` command)."""
+        return self.agent_ctl(host, "state")["state"]
 
     def drops(self, host):
         return self.agent_status(host)["dataplane"]["drops"]
