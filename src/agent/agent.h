@@ -20,6 +20,7 @@ struct conn;
 /* One consistent view of the world, as of one revision. Values are malloc'ed cc_* copies. */
 struct astate {
 	uint64_t revision;
+	uint64_t nonce;     /* of that revision (see struct cc_end) */
 	struct map hosts;   /* name -> struct cc_host */
 	struct map nets;    /* id -> struct cc_net */
 	struct map routers; /* id -> struct cc_router */
@@ -62,6 +63,7 @@ struct agent {
 	int connecting_fd;
 	struct ev_io *connect_io;
 	int welcomed;
+	int replaced;          /* another agent took this host over: do not come back */
 	struct ev_timer *retry;
 	struct ev_timer *beat;
 	unsigned backoff_ms;

@@ -74,6 +74,12 @@ sync_on_close(struct conn *c, const char *reason, void *arg)
 	a->welcomed = 0;
 	a->stats.disconnects++;
 	sync_batch_reset(a);
+	if (a->replaced) {
+		/* Two agents for one host would take it from each other for ever: the older one
+		 * steps aside and keeps forwarding with what it has until an operator acts. */
+		log_warnx("another agent registered as host %s: not reconnecting", a->cfg.host);
+		return;
+	}
 	sync_retry_later(a);
 }
 
@@ -111,6 +117,7 @@ sync_send_hello(struct agent *a)
 	}
 	/* What the agent holds, so a reconnect gets only the difference. */
 	h->revision = a->live->revision;
+	h->nonce = a->live->nonce;
 	for (i = 0; i < a->live->nets.cap && n < CC_MAX_NETS; i++) {
 		const struct map_slot *s = &a->live->nets.slots[i];
 
@@ -125,7 +132,7 @@ sync_send_hello(struct agent *a)
 
 /* Applies the received batch whole, then acknowledges it. */
 static void
-sync_end(struct agent *a, uint64_t rev)
+sync_end(struct agent *a, uint64_t rev, uint64_t nonce)
 {
 	struct cc_msg ack = {.type = CC_ACK};
 
@@ -145,6 +152,7 @@ sync_end(struct agent *a, uint64_t rev)
 		a->stats.deltas++;
 	}
 	a->live->revision = rev;
+	a->live->nonce = nonce;
 	dp_update(a);
 	a->stats.last_batch_us = sync_now_us() - a->batch_start_us;
 	sync_batch_reset(a);
@@ -218,7 +226,7 @@ sync_on_msg(struct conn *c, const struct cc_msg *m, void *arg)
 		sync_begin(a, &m->u.begin);
 		break;
 	case CC_END:
-		sync_end(a, m->u.revision);
+		sync_end(a, m->u.end.revision, m->u.end.nonce);
 		break;
 	case CC_PING:
 		pong.u.stamp = m->u.stamp;
@@ -228,6 +236,7 @@ sync_on_msg(struct conn *c, const struct cc_msg *m, void *arg)
 		break;
 	case CC_ERROR:
 		a->stats.refused++;
+		a->replaced = m->u.error.code == 409;
 		log_warnx("veneerd refused us: %u %s", m->u.error.code, m->u.error.reason);
 		conn_close(c, "refused by veneerd");
 		break;
@@ -387,8 +396,9 @@ sync_stop(struct agent *a)
 json_t *
 sync_status(const struct agent *a)
 {
-	return json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "veneerd",
-	    a->cfg.veneerd, "connected", a->conn != NULL && a->welcomed, "connects",
+	return json_pack("{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "veneerd",
+	    a->cfg.veneerd, "connected", a->conn != NULL && a->welcomed, "replaced", a->replaced,
+	    "connects",
 	    (json_int_t)a->stats.connects, "disconnects", (json_int_t)a->stats.disconnects,
 	    "snapshots", (json_int_t)a->stats.snapshots, "deltas", (json_int_t)a->stats.deltas,
 	    "messages", (json_int_t)a->stats.messages, "refused", (json_int_t)a->stats.refused,

@@ -85,6 +85,7 @@ cc_dec_hello(struct cur *c, struct cc_msg *m)
 	cc_get_addr(c, &h->address);
 	cc_get_addr(c, &h->prefix);
 	h->revision = cur_u64(c);
+	h->nonce = cur_u64(c);
 	h->nnets = cur_u16(c);
 	if (h->nnets > CC_MAX_NETS || h->nets == NULL)
 		return CC_E_VALUE;
@@ -108,6 +109,7 @@ cc_enc_hello(struct wbuf *w, const struct cc_msg *m)
 	cc_put_addr(w, &h->address);
 	cc_put_addr(w, &h->prefix);
 	wbuf_u64(w, h->revision);
+	wbuf_u64(w, h->nonce);
 	wbuf_u16(w, h->nnets);
 	for (unsigned i = 0; i < h->nnets; i++)
 		cc_put_str(w, h->nets[i]);
@@ -143,7 +145,22 @@ cc_enc_begin(struct wbuf *w, const struct cc_msg *m)
 	wbuf_u64(w, m->u.begin.revision);
 }
 
-/* END, ACK, PING and PONG carry one 64-bit number. */
+static int
+cc_dec_end(struct cur *c, struct cc_msg *m)
+{
+	m->u.end.revision = cur_u64(c);
+	m->u.end.nonce = cur_u64(c);
+	return 0;
+}
+
+static void
+cc_enc_end(struct wbuf *w, const struct cc_msg *m)
+{
+	wbuf_u64(w, m->u.end.revision);
+	wbuf_u64(w, m->u.end.nonce);
+}
+
+/* ACK, PING and PONG carry one 64-bit number. */
 static int
 cc_dec_u64(struct cur *c, struct cc_msg *m)
 {
@@ -454,7 +471,7 @@ static const struct {
 	[CC_HELLO] = {"hello", cc_dec_hello, cc_enc_hello},
 	[CC_WELCOME] = {"welcome", cc_dec_welcome, cc_enc_welcome},
 	[CC_BEGIN] = {"begin", cc_dec_begin, cc_enc_begin},
-	[CC_END] = {"end", cc_dec_u64, cc_enc_u64},
+	[CC_END] = {"end", cc_dec_end, cc_enc_end},
 	[CC_ACK] = {"ack", cc_dec_u64, cc_enc_u64},
 	[CC_PING] = {"ping", cc_dec_u64, cc_enc_u64},
 	[CC_PONG] = {"pong", cc_dec_u64, cc_enc_u64},

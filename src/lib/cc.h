@@ -8,7 +8,7 @@
  *   agent  -> HELLO (host, credential, substrate address, encap, prefix, revision it holds,
  *             networks it holds)
  *   veneerd-> WELCOME (version), then batches: BEGIN (snapshot|delta, revision) objects
- *             and DELETEs ... END (revision)
+ *             and DELETEs ... END (revision, nonce)
  *   agent  -> ACK (revision) after applying a whole batch; veneerd sends the next batch
  *             only after the ACK (flow control; changes in between are coalesced)
  *   either -> PING / PONG (heartbeat), PORT_STATE and STATS (agent), ERROR (then close)
@@ -92,6 +92,7 @@ struct cc_hello {
 	struct cc_addr address;
 	struct cc_addr prefix;
 	uint64_t revision; /* what the agent holds; 0 = nothing */
+	uint64_t nonce;    /* that revision's nonce, as END gave it */
 	uint16_t nnets;
 	char (*nets)[CC_ID_LEN]; /* decode: points into a caller array of CC_MAX_NETS */
 };
@@ -99,6 +100,17 @@ struct cc_hello {
 struct cc_welcome {
 	uint8_t version;
 	uint64_t revision;
+};
+
+/*
+ * The end of a batch: the revision now applied, and a random nonce drawn when that
+ * revision was committed. A reconnecting agent presents both: a store restored from a
+ * backup may reach the same revision number through another history, but not the same
+ * nonce, and then the agent gets a snapshot instead of a delta.
+ */
+struct cc_end {
+	uint64_t revision;
+	uint64_t nonce;
 };
 
 struct cc_begin {
@@ -218,7 +230,8 @@ struct cc_msg {
 		struct cc_hello hello;
 		struct cc_welcome welcome;
 		struct cc_begin begin;
-		uint64_t revision; /* END, ACK */
+		struct cc_end end;
+		uint64_t revision; /* ACK */
 		uint64_t stamp;    /* PING, PONG */
 		struct cc_error error;
 		struct cc_host host;

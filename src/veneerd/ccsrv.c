@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "map.h"
 #include "ev.h"
 #include "log.h"
 #include "util.h"
@@ -24,6 +25,7 @@
 #define CCSRV_PING_MS 5000
 #define CCSRV_DEAD_MS 15000
 #define CCSRV_KEEP_CHANGES 100000
+#define CCSRV_REPLACED 409 /* ERROR code: the agent must not come back (see sync.c) */
 
 struct ccsess {
 	struct ccsess *next;
@@ -45,6 +47,7 @@ struct ccsess {
 
 struct ccsrv {
 	struct vd *vd;
+	struct map gone;  /* hosts whose session closed: marked down once no session remains */
 	int fd;
 	struct ev_io *io;
 	struct ev_timer *beat;
@@ -113,8 +116,14 @@ ccsrv_on_close(struct conn *c, const char *reason, void *arg)
 	log_info("agent %s (%s): disconnected: %s", s->host[0] ? s->host : "?", s->peer, reason);
 	s->dead = 1;
 	ccsrv_unlink(cs, s);
-	if (s->ready && !ccsrv_host_connected(cs, s->host, s))
-		ccsrv_set_host_state(cs, s->host, "down");
+	/*
+	 * Not now: a close can happen in the middle of sending a batch, inside its read
+	 * transaction. The kick timer marks the host down after this loop round.
+	 */
+	if (s->ready) {
+		map_put(&cs->gone, s->host, cs, NULL);
+		ccsrv_changed(cs);
+	}
 	ev_defer_free(cs->vd->loop, ccsrv_sess_free, s);
 }
 
@@ -149,7 +158,8 @@ ccsrv_push(struct ccsess *s)
 		return;
 	}
 	m.type = CC_END;
-	m.u.revision = (uint64_t)rev;
+	m.u.end.revision = (uint64_t)rev;
+	m.u.end.nonce = (uint64_t)store_nonce(vd->st, rev);
 	if (conn_send(s->conn, &m) < 0) {
 		ccnets_free(&want);
 		return;
@@ -181,7 +191,8 @@ ccsrv_snapshot(struct ccsess *s)
 	m.u.begin.revision = (uint64_t)rev;
 	if (conn_send(s->conn, &m) == 0 && ccdump_snapshot(vd, s->conn, &s->nets) == 0) {
 		m.type = CC_END;
-		m.u.revision = (uint64_t)rev;
+		m.u.end.revision = (uint64_t)rev;
+		m.u.end.nonce = (uint64_t)store_nonce(vd->st, rev);
 		if (conn_send(s->conn, &m) == 0)
 			s->sent = rev;
 	}
@@ -194,6 +205,16 @@ ccsrv_on_kick(struct ev_timer *t, void *arg)
 	struct ccsrv *cs = arg;
 
 	(void)t;
+	while (cs->gone.count > 0) {
+		char host[CC_HOST_LEN] = "";
+
+		for (size_t i = 0; i < cs->gone.cap && !host[0]; i++)
+			if (cs->gone.slots[i].val)
+				snprintf(host, sizeof(host), "%s", cs->gone.slots[i].key);
+		map_del(&cs->gone, host);
+		if (!ccsrv_host_connected(cs, host, NULL))
+			ccsrv_set_host_state(cs, host, "down");
+	}
 	for (struct ccsess *s = cs->sessions; s; s = s->next)
 		ccsrv_push(s);
 }
@@ -204,6 +225,40 @@ ccsrv_changed(struct ccsrv *cs)
 	/* A zero timer runs after this loop round: several commits make one batch. */
 	if (cs && !ev_timer_armed(cs->kick))
 		ev_timer_arm(cs->kick, 0);
+}
+
+/* The same rule as the API's for a host address: unicast, not unspecified. */
+static int
+ccsrv_unicast(const struct cc_addr *a)
+{
+	static const uint8_t zero[16];
+
+	if (a->family == 4) {
+		uint32_t v = (uint32_t)a->a[0] << 24 | (uint32_t)a->a[1] << 16 |
+		    (uint32_t)a->a[2] << 8 | a->a[3];
+
+		return v != 0 && (v >> 28) < 14;
+	}
+	if (a->family == 6)
+		return a->a[0] != 0xff && memcmp(a->a, zero, 15) != 0;
+	return 0;
+}
+
+/* Does prefix overlap the embed6 prefix of a host other than self? */
+static int
+ccsrv_prefix_taken(struct store *st, const char *prefix, const char *self)
+{
+	sqlite3_stmt *s = store_q(st, "SELECT prefix FROM hosts WHERE prefix IS NOT NULL AND "
+	    "name != ?", "s", self);
+	struct pfx6 mine, other;
+	int taken = 0;
+
+	pfx6_parse(prefix, &mine, 0, 128);
+	while (!taken && sqlite3_step(s) == SQLITE_ROW)
+		taken = pfx6_parse((const char *)sqlite3_column_text(s, 0), &other, 0, 128) ==
+		    ADDR_OK && pfx6_overlaps(&mine, &other);
+	sqlite3_reset(s);
+	return taken;
 }
 
 /* Validates a HELLO and records the host (created on first registration). */
@@ -223,13 +278,13 @@ ccsrv_register(struct ccsess *s, const struct cc_hello *h, char *why, size_t why
 		return snprintf(why, whysz, "no common protocol version"), -1;
 	if (!jv_is_hostname(h->host))
 		return snprintf(why, whysz, "bad host name"), -1;
+	if (!ccsrv_unicast(&h->address))
+		return snprintf(why, whysz, "the substrate address must be unicast"), -1;
 	if (h->address.family == 4)
 		addr4_fmt((uint32_t)h->address.a[0] << 24 | (uint32_t)h->address.a[1] << 16 |
 		    (uint32_t)h->address.a[2] << 8 | h->address.a[3], addr);
-	else if (h->address.family == 6)
-		addr6_fmt(h->address.a, addr);
 	else
-		return snprintf(why, whysz, "no substrate address"), -1;
+		addr6_fmt(h->address.a, addr);
 	if (h->encap == CC_ENCAP_EMBED6) {
 		struct pfx6 p;
 
@@ -245,6 +300,10 @@ ccsrv_register(struct ccsess *s, const struct cc_hello *h, char *why, size_t why
 	    h->host) == 1) {
 		store_rollback(st);
 		return snprintf(why, whysz, "address %s belongs to another host", addr), -1;
+	}
+	if (prefix[0] && ccsrv_prefix_taken(st, prefix, h->host)) {
+		store_rollback(st);
+		return snprintf(why, whysz, "prefix %s overlaps another host's", prefix), -1;
 	}
 	store_change(st, "host", h->host, "update", NULL);
 	store_x(st, "INSERT INTO hosts (name, address, encap, prefix, state, last_seen, created, "
@@ -280,7 +339,7 @@ ccsrv_on_hello(struct ccsess *s, const struct cc_hello *h)
 	/* A newer session of the same host replaces the old one (ready first: the host stays up). */
 	for (struct ccsess *o = s->cs->sessions; o; o = o->next)
 		if (o != s && o->ready && strcmp(o->host, h->host) == 0)
-			conn_close(o->conn, "replaced by a new session of the same host");
+			conn_fail(o->conn, CCSRV_REPLACED, "replaced by a newer session of this host");
 	s->since = time(NULL);
 	rev = store_revision(vd->st);
 	m.u.welcome.version = CC_VERSION;
@@ -289,7 +348,8 @@ ccsrv_on_hello(struct ccsess *s, const struct cc_hello *h)
 		return;
 	log_info("agent %s (%s) registered, holds revision %llu, store at %lld", s->host, s->peer,
 	    (unsigned long long)h->revision, (long long)rev);
-	if (h->revision == 0 || (int64_t)h->revision > rev ||
+	if (h->revision == 0 || (int64_t)h->revision > rev || h->nonce == 0 ||
+	    (uint64_t)store_nonce(vd->st, (int64_t)h->revision) != h->nonce ||
 	    (int64_t)h->revision < ccdump_floor(vd)) {
 		ccsrv_snapshot(s);
 		return;
@@ -461,6 +521,27 @@ ccsrv_listen(const char *addr, char *err, size_t errsz)
 	return fd;
 }
 
+/* After a crash hosts may still say up: nobody is connected to a veneerd just started. */
+static void
+ccsrv_all_down(struct ccsrv *cs)
+{
+	struct store *st = cs->vd->st;
+	sqlite3_stmt *s;
+
+	if (store_begin(st, 1) != 0)
+		return;
+	s = store_q(st, "SELECT name FROM hosts WHERE state = 'up'", "");
+	while (sqlite3_step(s) == SQLITE_ROW)
+		store_change(st, "host", (const char *)sqlite3_column_text(s, 0), "update", NULL);
+	sqlite3_reset(s);
+	/* Only when something changed: every revision has its change records (and nonce). */
+	if (store_i(st, "SELECT COUNT(*) FROM hosts WHERE state = 'up'", 0, "") > 0)
+		store_x(st, "UPDATE hosts SET state = 'down', revision = ? WHERE state = 'up'", "i",
+		    store_bump(st));
+	if (store_commit(st) != 0)
+		store_rollback(st);
+}
+
 struct ccsrv *
 ccsrv_start(struct vd *vd, const char *addr, const char *token, char *err, size_t errsz)
 {
@@ -485,6 +566,7 @@ ccsrv_start(struct vd *vd, const char *addr, const char *token, char *err, size_
 		return NULL;
 	}
 	ev_timer_arm(cs->beat, CCSRV_PING_MS);
+	ccsrv_all_down(cs);
 	return cs;
 }
 
@@ -499,6 +581,7 @@ ccsrv_stop(struct ccsrv *cs)
 	ev_timer_free(cs->beat);
 	ev_timer_free(cs->kick);
 	close(cs->fd);
+	map_clear(&cs->gone);
 	free(cs);
 }
 

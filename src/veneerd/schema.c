@@ -60,6 +60,12 @@ static const char *const schema_migrations[] = {
 	"  op TEXT NOT NULL, network TEXT);"
 	"CREATE INDEX changes_revision ON changes (revision);"
 	"INSERT INTO meta (key, value) VALUES ('revision', 0), ('next_vnid', 1);",
+	/*
+	 * 2: a random nonce per revision. Revision numbers alone cannot tell two histories
+	 * apart (a store restored from a backup counts on from an older revision): an agent
+	 * that holds a revision whose nonce the store does not know gets a snapshot.
+	 */
+	"ALTER TABLE changes ADD COLUMN nonce INTEGER NOT NULL DEFAULT 0;",
 };
 
 const char *

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "schema.h"
+#include "util.h"
 
 #define STORE_STMT_SLOTS 512
 #define STORE_TEXT_SLOTS 256
@@ -31,6 +32,7 @@ struct store {
 	int failed; /* a statement of the open transaction failed: it must not commit */
 	int64_t revision; /* last committed */
 	int64_t pending;  /* revision of the open write transaction once bumped */
+	int64_t nonce;    /* its nonce */
 	struct store_stats stats;
 };
 
@@ -400,6 +402,10 @@ int64_t
 store_bump(struct store *st)
 {
 	if (!st->bumped) {
+		uint64_t r;
+
+		util_random(&r, sizeof(r));
+		st->nonce = (int64_t)(r >> 1) | 1; /* positive, never 0 ("no nonce") */
 		st->pending = store_meta_get(st, "revision", 0) + 1;
 		store_meta_set(st, "revision", st->pending);
 		st->bumped = 1;
@@ -413,10 +419,19 @@ store_revision(struct store *st)
 	return st->revision;
 }
 
+int64_t
+store_nonce(struct store *st, int64_t revision)
+{
+	return store_i(st, "SELECT nonce FROM changes WHERE revision = ? LIMIT 1", 0, "i",
+	    revision);
+}
+
 void
 store_change(struct store *st, const char *kind, const char *id, const char *op,
     const char *network)
 {
-	store_x(st, "INSERT INTO changes (revision, kind, id, op, network) VALUES (?, ?, ?, ?, ?)",
-	    "issss", store_bump(st), kind, id, op, network);
+	int64_t rev = store_bump(st);
+
+	store_x(st, "INSERT INTO changes (revision, kind, id, op, network, nonce) VALUES (?, ?, ?, "
+	    "?, ?, ?)", "issssi", rev, kind, id, op, network, st->nonce);
 }

@@ -41,6 +41,8 @@ void store_rollback(struct store *st);
 int64_t store_bump(struct store *st);
 /* The last committed revision. */
 int64_t store_revision(struct store *st);
+/* The nonce drawn for a committed revision, or 0 if its change records are gone. */
+int64_t store_nonce(struct store *st, int64_t revision);
 /* Records a change (kind, id, op "create"/"update"/"delete") at the current revision. */
 void store_change(struct store *st, const char *kind, const char *id, const char *op,
     const char *network);

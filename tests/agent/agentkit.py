@@ -7,6 +7,7 @@ the *expected* agent view computed from the API objects (docs/api.md) in the sha
 agent's `state` dump (src/agent/state.c), so that tests compare the two field by field.
 """
 
+import ctypes
 import http.client
 import ipaddress
 import itertools
@@ -47,12 +48,75 @@ def uniq(prefix="x"):
     return "%s-%d-%s" % (prefix, seq(), secrets.token_hex(2))
 
 
+# --------------------------------------------------------------------------------------------
+# A private network namespace for the whole run
+# --------------------------------------------------------------------------------------------
+#
+# veneer-agent now has a data plane: a vxlan agent binds UDP 4789 on its substrate address,
+# and it creates a (persistent) TAP device for every port bound to its host. So that no TAP
+# is left in the machine's namespace and any substrate address can be bound, the test process
+# (its main thread) moves into a new network namespace with loopback up and non-local binds
+# allowed before it starts anything; everything it starts inherits it. netns_leave() goes
+# back home (the tests do so after each module, so that other suites run in the same pytest
+# process are not affected); the namespace disappears, TAPs and all, with its last process.
+# Without the privilege for that, everything stays where it is, substrate addresses come from
+# 127.0.0.0/8 and an agent cannot create its TAPs (it logs that and goes on).
+
+CLONE_NEWNET = 0x40000000
+PRIVATE_NETNS = False
+_HOME_NETNS = None
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def netns_enter():
+    """Moves this thread into a new network namespace; True on success."""
+    global PRIVATE_NETNS, _HOME_NETNS
+    if PRIVATE_NETNS:
+        return True
+    if os.environ.get("VENEER_TEST_NETNS", "1") == "0":
+        return False
+    try:
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        if _libc().unshare(CLONE_NEWNET) != 0:
+            os.close(home)
+            return False
+    except (OSError, AttributeError):
+        os.close(home)
+        return False
+    _HOME_NETNS, PRIVATE_NETNS = home, True
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    for path in ("/proc/sys/net/ipv4/ip_nonlocal_bind", "/proc/sys/net/ipv6/ip_nonlocal_bind"):
+        with open(path, "w") as f:
+            f.write("1\n")
+    return True
+
+
+def netns_leave():
+    """Back to the namespace netns_enter() left (call after stopping what ran inside)."""
+    global PRIVATE_NETNS, _HOME_NETNS
+    if not PRIVATE_NETNS:
+        return
+    if _libc().setns(_HOME_NETNS, CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "setns back to the original network namespace")
+    os.close(_HOME_NETNS)
+    _HOME_NETNS, PRIVATE_NETNS = None, False
+
+
 def substrate4():
     n = seq()
-    return "198.18.%d.%d" % ((n // 250) % 250, n % 250 + 1)
+    if PRIVATE_NETNS:
+        return "198.18.%d.%d" % ((n // 250) % 250, n % 250 + 1)
+    return "127.77.%d.%d" % ((n // 250) % 250, n % 250 + 1)
 
 
 def substrate6():
+    """An IPv6 substrate address (bindable by a vxlan agent only in the private namespace)."""
     return "2001:db8:%x::%x" % (seq(), seq())
 
 
@@ -480,6 +544,18 @@ class Builder:
     def delete(self, path):
         self.rev = self.c.delete(path)
         return self.rev
+
+
+def veneerctl(veneerd, *args, timeout=15):
+    """Runs veneerctl against veneerd as the admin: (returncode, stdout, stderr)."""
+    env = dict(os.environ)
+    env.pop("VENEER_URL", None)
+    env.pop("VENEER_TOKEN", None)
+    argv = [str(binary("VENEERCTL")), "--url", "http://127.0.0.1:%d" % veneerd.port,
+            "--token", veneerd.admin_token] + list(args)
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
+                       env=env)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
 
 
 def main_router(client, network_id):

@@ -19,12 +19,13 @@ HDR_LEN = 8
 MAX_MSG = 64 * 1024
 
 (HELLO, WELCOME, BEGIN, END, ACK, PING, PONG, ERROR, HOST, NET, ROUTER, LINK, SUBNET, PORT,
- ROUTE, DELETE, PORT_STATE) = range(1, 18)
-TYPE_MAX = 18
+ ROUTE, DELETE, PORT_STATE, STATS) = range(1, 19)
+TYPE_MAX = 19  # the first unknown type; a new message type makes the "unknown type" cases fail
 NAMES = {v: k for k, v in dict(
     HELLO=HELLO, WELCOME=WELCOME, BEGIN=BEGIN, END=END, ACK=ACK, PING=PING, PONG=PONG,
     ERROR=ERROR, HOST=HOST, NET=NET, ROUTER=ROUTER, LINK=LINK, SUBNET=SUBNET, PORT=PORT,
-    ROUTE=ROUTE, DELETE=DELETE, PORT_STATE=PORT_STATE).items()}
+    ROUTE=ROUTE, DELETE=DELETE, PORT_STATE=PORT_STATE, STATS=STATS).items()}
+MAX_REASONS, MAX_STAT_PORTS = 64, 800
 
 ENCAP_VXLAN, ENCAP_EMBED6 = 1, 2
 SNAPSHOT, DELTA = 1, 2
@@ -77,11 +78,11 @@ def u64(v):
 
 
 def hello_body(host, credential, address="192.0.2.1", encap=ENCAP_VXLAN, prefix=None,
-               revision=0, nets=(), min_version=VERSION, max_version=VERSION):
+               revision=0, nets=(), min_version=VERSION, max_version=VERSION, nonce=0):
     host_b = host if isinstance(host, bytes) else host.encode()
     cred_b = credential if isinstance(credential, bytes) else credential.encode()
     body = u8(min_version) + u8(max_version) + s(host_b) + s(cred_b) + u8(encap)
-    body += addr(address) + addr(prefix) + u64(revision) + u16(len(nets))
+    body += addr(address) + addr(prefix) + u64(revision) + u64(nonce) + u16(len(nets))
     for n in nets:
         body += s(n)
     return body
@@ -89,6 +90,22 @@ def hello_body(host, credential, address="192.0.2.1", encap=ENCAP_VXLAN, prefix=
 
 def hello(host, credential, **kw):
     return frame(HELLO, hello_body(host, credential, **kw))
+
+
+def stats_body(reasons=(), ports=(), nreasons=None, nports=None):
+    """STATS: u8 nreasons, u16 nports, then (str name, u64 count) per reason and
+    (str port id, u64 rx, u64 tx, u64 drops) per port."""
+    body = u8(len(reasons) if nreasons is None else nreasons)
+    body += u16(len(ports) if nports is None else nports)
+    for name, count in reasons:
+        body += s(name) + u64(count)
+    for pid, rx, tx, drops in ports:
+        body += s(pid) + u64(rx) + u64(tx) + u64(drops)
+    return body
+
+
+def stats(reasons=(), ports=(), **kw):
+    return frame(STATS, stats_body(reasons, ports, **kw))
 
 
 def ping(stamp=1):
@@ -147,7 +164,9 @@ class Msg:
             self.fields = {"version": c.u8(), "revision": c.u64()}
         elif mtype == BEGIN:
             self.fields = {"kind": c.u8(), "revision": c.u64()}
-        elif mtype in (END, ACK, PING, PONG):
+        elif mtype == END:
+            self.fields = {"value": c.u64(), "nonce": c.u64()}
+        elif mtype in (ACK, PING, PONG):
             self.fields = {"value": c.u64()}
         elif mtype == DELETE:
             self.fields = {"kind": c.u8(), "id": c.str()}
@@ -229,7 +248,8 @@ class Raw:
             self.buf += b
 
     def read_msgs(self, count, timeout=10.0):
-        """Reads until `count` whole messages arrived (or EOF); returns them."""
+        """Reads until at least `count` whole messages arrived; returns all received so far.
+        Fails on timeout or if the connection closes first."""
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -248,7 +268,11 @@ class Raw:
             except socket.timeout:
                 continue
             if not b:
-                return parse_stream(self.buf)
+                msgs = parse_stream(self.buf)
+                if len(msgs) < count:
+                    raise AssertionError("connection closed after %d of %d messages: %r"
+                                         % (len(msgs), count, msgs))
+                return msgs
             self.buf += b
 
     def close(self):

@@ -3,18 +3,29 @@ on 127.0.0.1 with free ports, in a short temporary directory removed afterwards.
 
 Binaries: $VENEERD, $VENEER_AGENT, $VENEERCTL (defaults build/src/... under the repository
 root). Every process is stopped by PID in teardown (SIGTERM, then SIGKILL), even on failure.
+Run as root, each module runs in a private network namespace (agents now create TAP devices
+and bind their substrate address: see agentkit.netns_enter).
 
   tenant/admin --HTTP--> veneerd --agent port (TCP, cc messages)--> veneer-agent h1 (ctl socket)
                                  \------------------------------> veneer-agent h2 (ctl socket)
 """
 
 import atexit
+import signal
 
 import pytest
 
 import agentkit as ak
 
 atexit.register(ak.stop_all)
+
+
+def _on_sigterm(signo, frame):
+    # A terminated run still stops its processes (atexit does not run on a fatal signal).
+    raise KeyboardInterrupt("SIGTERM")
+
+
+signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 class Cluster:
@@ -61,6 +72,17 @@ class Cluster:
                 problems.append("%s: SIGTERM gave rc %s%s" % (p.name, rc,
                                                               ", needed SIGKILL" if killed else ""))
         return problems
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _private_netns():
+    """Each module runs in a fresh private network namespace when it can (root): set up
+    before, and left after, everything the module starts."""
+    entered = ak.netns_enter()
+    try:
+        yield entered
+    finally:
+        ak.netns_leave()
 
 
 def _cluster_fixture():

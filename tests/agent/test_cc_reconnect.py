@@ -6,6 +6,7 @@
 """
 
 import signal
+import sqlite3
 import time
 
 import pytest
@@ -142,9 +143,6 @@ def test_veneerd_kill9_agents_keep_state_and_resume(cluster, world):
     assert objects(dump) == objects(before)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: after veneerd is killed (-9) and restarted, a "
-                   "host whose agent does not come back stays state 'up' with agent.connected "
-                   "false forever (no start-up reset of observed host state)")
 def test_host_not_up_without_agent_after_veneerd_crash(cluster, world):
     t, a1, a2 = world
     v = cluster.veneerd
@@ -158,3 +156,56 @@ def test_host_not_up_without_agent_after_veneerd_crash(cluster, world):
     # docs/api.md: "`up` while its agent is connected and `down` after".
     assert h2["state"] != "up", h2
     assert a1.state()["state"]["hosts"]["h2"]["up"] is False
+
+
+def test_reconnect_to_restored_store(cluster):
+    """Store A is backed up at revision Rb; A goes on to R (the agent applies it); veneerd
+    comes back on the backup, which is written past R before the agent returns. The agent
+    must end up with the restored store's state."""
+    v = cluster.veneerd
+    b = cluster.b
+    a1 = cluster.agent("h1")
+    t = b.tenant()
+    x = b.network(t["id"], "10.0.0.0/16")
+    sx = b.subnet(x["id"], "10.0.1.0/24")
+    b.port(sx["id"], host="h1")
+    ak.wait_view(v, a1)
+    backup = cluster.dir / "veneerd-b"
+    backup.mkdir()
+    src = sqlite3.connect(str(v.store))
+    dst = sqlite3.connect(str(backup / "veneer.db"))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    # After the backup: objects the restored store will not have.
+    p2 = b.port(sx["id"], host="h1")
+    r2 = b.router(x["id"])
+    dump, _ = ak.wait_view(v, a1)
+    r_agent = dump["state"]["revision"]
+    assert p2["id"] in dump["state"]["ports"] and r2["id"] in dump["state"]["routers"]
+    a1.proc.send_signal(signal.SIGSTOP)
+    restored = ak.Veneerd(backup, admin_token=v.admin_token, agent_token=v.agent_token)
+    try:
+        v.stop()
+        restored.port, restored.agent_port = v.port, v.agent_port
+        restored.start(keep_ports=True)
+        b2 = ak.Builder(restored)
+        p3 = b2.port(sx["id"], host="h1")   # a revision the agent thinks it has seen
+        while restored.revision() <= r_agent:
+            b2.tenant()
+    finally:
+        a1.proc.send_signal(signal.SIGCONT)
+    try:
+        ak.wait_until(lambda: a1.sync()["connects"] == 2 and a1.sync()["connected"],
+                      what="h1 reconnected to the restored store")
+        ak.wait_applied(restored, "h1", restored.revision())
+        st = a1.state()["state"]
+        stale = [i for i in (p2["id"], r2["id"]) if i in st["ports"] or i in st["routers"]]
+        missing = [] if p3["id"] in st["ports"] else [p3["id"]]
+        assert not stale and not missing, \
+            "the agent keeps %s (not in the restored store) and misses %s" % (stale, missing)
+        ak.wait_view(restored, a1, timeout=3)
+    finally:
+        restored.stop()

@@ -46,6 +46,7 @@ test_hello(void **state)
 	m.u.hello.prefix.family = 6;
 	m.u.hello.prefix.len = 56;
 	m.u.hello.revision = 0x0102030405060708ull;
+	m.u.hello.nonce = 77;
 	m.u.hello.nnets = 2;
 	m.u.hello.nets = nets_in;
 	roundtrip(&m, &o, buf, sizeof(buf));
@@ -55,6 +56,7 @@ test_hello(void **state)
 	assert_int_equal(o.u.hello.address.a[0], 0xfd);
 	assert_int_equal(o.u.hello.prefix.len, 56);
 	assert_true(o.u.hello.revision == 0x0102030405060708ull);
+	assert_true(o.u.hello.nonce == 77);
 	assert_int_equal(o.u.hello.nnets, 2);
 	assert_string_equal(nets_out[1], "net-00000000000000bb");
 }
@@ -114,7 +116,7 @@ test_objects(void **state)
 static void
 test_small_messages(void **state)
 {
-	static const uint8_t types[] = {CC_END, CC_ACK, CC_PING, CC_PONG};
+	static const uint8_t types[] = {CC_ACK, CC_PING, CC_PONG};
 	struct cc_msg m, o;
 	uint8_t buf[64];
 
@@ -127,6 +129,12 @@ test_small_messages(void **state)
 		assert_true(o.u.revision == 42 + i);
 	}
 	memset(&m, 0, sizeof(m));
+	m.type = CC_END;
+	m.u.end.revision = 9;
+	m.u.end.nonce = 0x8000000000000001ull;
+	assert_int_equal(roundtrip(&m, &o, buf, sizeof(buf)), CC_HDR_LEN + 16);
+	assert_true(o.u.end.revision == 9 && o.u.end.nonce == 0x8000000000000001ull);
+	memset(&m, 0, sizeof(m));
 	m.type = CC_DELETE;
 	m.u.del.kind = CC_NET;
 	strcpy(m.u.del.id, "net-9");
@@ -134,11 +142,11 @@ test_small_messages(void **state)
 	assert_string_equal(o.u.del.id, "net-9");
 }
 
-/* A valid END message to corrupt. */
+/* A valid ACK message to corrupt. */
 static size_t
 end_msg(uint8_t *buf)
 {
-	struct cc_msg m = {.type = CC_END};
+	struct cc_msg m = {.type = CC_ACK};
 	struct wbuf w = wbuf_make(buf, 64);
 
 	m.u.revision = 7;
