@@ -34,6 +34,14 @@ run "cli ($build)" env VENEERD="$build/src/veneerd/veneerd" VENEERCTL="$build/sr
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/cli
 run "cli ($asan, ASan+UBSan)" env VENEERD="$asan/src/veneerd/veneerd" \
 	VENEERCTL="$asan/src/ctl/veneerctl" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/cli
+for b in "$build" "$asan"; do
+	run "agent control channel ($b)" env VENEERD="$b/src/veneerd/veneerd" \
+		VENEER_AGENT="$b/src/agent/veneer-agent" VENEERCTL="$b/src/ctl/veneerctl" \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/agent
+	# Labs in network namespaces: VMs, real DHCP clients, scapy, iperf3.
+	run "topology ($b)" env VENEER_BUILD="$PWD/$b" \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/topo
+done
 
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
