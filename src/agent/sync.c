@@ -278,47 +278,14 @@ sync_on_connected(struct ev_io *io, uint32_t events, void *arg)
 	sync_send_hello(a);
 }
 
-/* Parses "ADDR:PORT" / "[ADDR6]:PORT". */
-static int
-sync_addr(const char *text, struct sockaddr_storage *ss, socklen_t *sl)
-{
-	char host[64];
-	const char *colon = strrchr(text, ':');
-	size_t n;
-	long port;
-	char *end;
-
-	if (colon == NULL || (n = (size_t)(colon - text)) == 0 || n >= sizeof(host))
-		return -1;
-	port = strtol(colon + 1, &end, 10);
-	if (*end || port <= 0 || port > 65535)
-		return -1;
-	memcpy(host, text, n);
-	host[n] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (host[0] == '[' && host[n - 1] == ']') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		host[n - 1] = '\0';
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		*sl = sizeof(*s6);
-		return inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1 ? 0 : -1;
-	}
-	((struct sockaddr_in *)ss)->sin_family = AF_INET;
-	((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-	*sl = sizeof(struct sockaddr_in);
-	return inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1 ? 0 : -1;
-}
-
 static void
 sync_connect(struct agent *a)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl;
+	unsigned sl;
 	int fd;
 
-	if (sync_addr(a->cfg.veneerd, &ss, &sl) < 0)
+	if (addr_parse_endpoint(a->cfg.veneerd, &ss, &sl) < 0)
 		fatalx("bad veneerd address %s", a->cfg.veneerd);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

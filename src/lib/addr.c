@@ -1,6 +1,9 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -274,4 +277,36 @@ mac_is_assignable(const uint8_t m[6])
 	static const uint8_t zero[6];
 
 	return (m[0] & 1) == 0 && memcmp(m, zero, 6) != 0;
+}
+
+int
+addr_parse_endpoint(const char *text, struct sockaddr_storage *ss, unsigned *len)
+{
+	char host[ADDR6_STRLEN + 2];
+	const char *colon = strrchr(text, ':');
+	char *end;
+	long port;
+	size_t n;
+
+	if (colon == NULL || (n = (size_t)(colon - text)) == 0 || n >= sizeof(host))
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535)
+		return -1;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[n - 1] == ']') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		host[n - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+		return inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1 ? 0 : -1;
+	}
+	((struct sockaddr_in *)ss)->sin_family = AF_INET;
+	((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	*len = sizeof(struct sockaddr_in);
+	return inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1 ? 0 : -1;
 }

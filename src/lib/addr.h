@@ -57,6 +57,13 @@ enum addr_err pfx6_parse(const char *s, struct pfx6 *out, int minlen, int maxlen
 void pfx6_fmt(const struct pfx6 *p, char buf[PFX6_STRLEN]);
 int pfx6_overlaps(const struct pfx6 *a, const struct pfx6 *b);
 
+struct sockaddr_storage;
+/*
+ * Parses "A.B.C.D:PORT" or "[IPV6]:PORT" into ss (port 0-65535); 0 with *len set to the
+ * sockaddr's size, or -1.
+ */
+int addr_parse_endpoint(const char *text, struct sockaddr_storage *ss, unsigned *len);
+
 /* Accepts "aa:bb:cc:dd:ee:ff" (either case). */
 int mac_parse(const char *s, uint8_t out[6]);
 void mac_fmt(const uint8_t m[6], char buf[MAC_STRLEN]);

@@ -503,16 +503,16 @@ static int
 ccsrv_listen(const char *addr, char *err, size_t errsz)
 {
 	struct sockaddr_storage ss;
+	unsigned sl;
 	int fd, one = 1;
 
-	if (http_parse_addr(addr, &ss) < 0) {
+	if (addr_parse_endpoint(addr, &ss, &sl) < 0) {
 		snprintf(err, errsz, "bad agent listen address %s", addr);
 		return -1;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&ss, ss.ss_family == AF_INET ?
-	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0 || listen(fd, 128) < 0) {
+	    bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0) {
 		snprintf(err, errsz, "agent listen %s: %s", addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);

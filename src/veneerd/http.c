@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "ev.h"
 #include "log.h"
 #include "vd.h"
@@ -51,39 +52,6 @@ http_uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
 		    (uri[i + 1] == '0' && uri[i + 2] == '0')))
 			hc->encoded_slash = 1;
 	return hc;
-}
-
-int
-http_parse_addr(const char *listen, struct sockaddr_storage *ss)
-{
-	char host[128];
-	const char *colon = strrchr(listen, ':');
-	char *end;
-	long port;
-	size_t n;
-
-	if (colon == NULL || (n = (size_t)(colon - listen)) == 0 || n >= sizeof(host))
-		return -1;
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || port < 0 || port > 65535)
-		return -1;
-	memcpy(host, listen, n);
-	host[n] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (host[0] == '[' && host[n - 1] == ']') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		host[n - 1] = '\0';
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		return inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1 ? 0 : -1;
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
-	}
 }
 
 static enum MHD_Result
@@ -329,10 +297,11 @@ struct http *
 http_start(struct vd *vd, const char *listen, char *err, size_t errsz)
 {
 	struct sockaddr_storage ss;
+	unsigned sl;
 	const union MHD_DaemonInfo *info;
 	struct http *h;
 
-	if (http_parse_addr(listen, &ss) < 0) {
+	if (addr_parse_endpoint(listen, &ss, &sl) < 0) {
 		snprintf(err, errsz, "bad listen address %s (want ADDR:PORT or [ADDR6]:PORT)", listen);
 		return NULL;
 	}

@@ -55,8 +55,6 @@ struct vd {
 };
 
 /* http.c: libmicrohttpd driven by the event loop. */
-/* Parses "ADDR:PORT" or "[ADDR6]:PORT"; 0 or -1. */
-int http_parse_addr(const char *text, struct sockaddr_storage *ss);
 struct http *http_start(struct vd *vd, const char *listen, char *err, size_t errsz);
 void http_stop(struct http *h);
 

@@ -6,6 +6,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "addr.h"
 
 static void
@@ -176,6 +180,30 @@ test_mac(void **state)
 	assert_int_equal(mac_parse("", m), -1);
 }
 
+static void
+test_endpoint(void **state)
+{
+	struct sockaddr_storage ss;
+	unsigned len = 0;
+
+	(void)state;
+	assert_int_equal(addr_parse_endpoint("127.0.0.1:8600", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 8600);
+	assert_int_equal(addr_parse_endpoint("[fd00::1]:179", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 179);
+	assert_int_equal(addr_parse_endpoint("127.0.0.1", &ss, &len), -1);
+	assert_int_equal(addr_parse_endpoint("127.0.0.1:", &ss, &len), -1);
+	assert_int_equal(addr_parse_endpoint("127.0.0.1:65536", &ss, &len), -1);
+	assert_int_equal(addr_parse_endpoint("127.0.0.1:8x", &ss, &len), -1);
+	assert_int_equal(addr_parse_endpoint("fd00::1:80", &ss, &len), -1);
+	assert_int_equal(addr_parse_endpoint("[fd00::1:80", &ss, &len), -1);
+	assert_int_equal(addr_parse_endpoint(":80", &ss, &len), -1);
+	assert_int_equal(addr_parse_endpoint("host.example:80", &ss, &len), -1);
+}
+
 int
 main(void)
 {
@@ -189,6 +217,7 @@ main(void)
 		cmocka_unit_test(test_pfx6),
 		cmocka_unit_test(test_addr6),
 		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_endpoint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
