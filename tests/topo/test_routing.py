@@ -100,3 +100,19 @@ def test_unused_address_in_remote_subnet_is_host_unreachable(topo):
     # Behind edge (two routers): edge answers, from its address.
     r = a1.ping("10.0.3.200", count=1)
     assert "From 10.0.3.1 icmp_seq=1 Destination Host Unreachable" in r.stdout, r.stdout
+
+
+def test_counters_reach_the_api(topo, lab):
+    """The agents report their counters to veneerd: a port's rx/tx and the host's drops by
+    reason are visible through the API (what veneerctl shows), not only on the control socket."""
+    a1, b1 = topo["a1"], topo["b1"]
+    before = lab.api.get("/v1/ports/" + a1.port["id"])["counters"] or {"rx": 0, "tx": 0}
+    assert b1.ping_ok(a1.ip, count=5, extra=("-i", "0.2"))
+    # a1 received 5 echo requests and sent 5 replies; the agent reports every 2 s.
+    wait_until(lambda: (lambda c: c and c["tx"] >= before["tx"] + 5 and
+                        c["rx"] >= before["rx"] + 5)(
+        lab.api.get("/v1/ports/" + a1.port["id"])["counters"]), 10,
+        what="a1's counters in the API")
+    drops = lab.api.get("/v1/hosts/h1")["agent"]["drops"]
+    assert set(drops) >= {"src_mac", "src_ip", "arp_spoof", "no_route", "sub_sender"}, drops
+    assert all(isinstance(v, int) and v >= 0 for v in drops.values()), drops
