@@ -1,6 +1,10 @@
 /* Data plane lifecycle: TAPs that follow the view, the substrate socket, counters. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +27,22 @@
 
 static void dp_load_attach(struct agent *a);
 
+/* Is the IPv6 address at a inside the host prefix of layout l? */
+static int
+dp_in_prefix(const struct e6_layout *l, const uint8_t *a)
+{
+	unsigned full = l->plen / 8, rest = l->plen % 8;
+
+	if (memcmp(a, l->prefix, full) != 0)
+		return 0;
+	return rest == 0 || ((a[full] ^ l->prefix[full]) & (0xff << (8 - rest))) == 0;
+}
+
 static const char *const dp_names[DP_NREASONS] = {
 	"parse", "vlan", "not_ipv4", "src_mac", "src_ip", "source_route", "dst_ip", "arp_spoof", "arp_unknown", "broadcast",
 	"to_router", "no_route", "blackhole", "ttl", "no_host", "loop", "no_location",
 	"sub_decode", "sub_vni", "sub_sender", "sub_src_ip", "sub_receiver", "io", "not_ready",
+	"encode",
 };
 
 const char *
@@ -99,13 +115,52 @@ dp_on_substrate(struct ev_io *io, uint32_t events, void *arg)
 	}
 }
 
+/* embed6: the IPv4 packet becomes an IPv6 one whose addresses name both ports. */
+static void
+dp_send_embed6(struct dp *dp, const struct fib_port *from, const struct fib_port *to,
+    const uint8_t *frame, size_t len)
+{
+	struct cur ip = cur_make(frame + 14, len - 14), hdr = ip;
+	struct e6_layout dl;
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
+	uint8_t src6[16], dst6[16];
+	uint32_t s4, d4;
+	struct wbuf w = wbuf_make(dp->out, DP_FRAME_MAX);
+
+	cur_skip(&hdr, 12);
+	s4 = cur_u32(&hdr);
+	d4 = cur_u32(&hdr);
+	memcpy(dl.prefix, to->prefix.a, 16);
+	dl.plen = to->prefix.len;
+	if (!cur_ok(&hdr) || from == NULL ||
+	    e6_addr_compose(&dp->layout, from->p->slot, to->net->n->vnid, s4, src6) != E6_OK ||
+	    e6_addr_compose(&dl, to->p->slot, to->net->n->vnid, d4, dst6) != E6_OK ||
+	    e6_encode(&ip, src6, dst6, &w) != E6_OK) {
+		dp_drop(dp, NULL, DP_ENCODE);
+		return;
+	}
+	memcpy(&s6.sin6_addr, dst6, 16);
+	if (sendto(dp->raw6_fd, dp->out, w.len, 0, (struct sockaddr *)&s6, sizeof(s6)) < 0)
+		dp_drop(dp, NULL, DP_IO);
+	else
+		dp->sub_tx++;
+}
+
 void
-dp_deliver(struct dp *dp, const struct fib_port *to, uint8_t *frame, size_t len)
+dp_deliver(struct dp *dp, const struct fib_port *from, const struct fib_port *to,
+    uint8_t *frame, size_t len)
 {
 	struct wbuf w;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 
+	if (!to->local && to->encap == CC_ENCAP_EMBED6) {
+		if (dp->raw6_fd < 0 || to->prefix.family != 6 || to->p->slot == 0)
+			dp_drop(dp, NULL, DP_NO_LOCATION);
+		else
+			dp_send_embed6(dp, from, to, frame, len);
+		return;
+	}
 	if (to->local) {
 		if (to->lp == NULL || write(to->lp->fd, frame, len) < 0)
 			dp_drop(dp, NULL, to->lp ? DP_IO : DP_NO_LOCATION);
@@ -218,6 +273,88 @@ dp_on_stats(struct ev_timer *t, void *arg)
 	free(ports);
 }
 
+/* The interface holding this host's substrate address: where embed6 packets arrive. */
+static int
+dp_ifindex(const char *address)
+{
+	struct ifaddrs *ifa, *i;
+	struct in6_addr want;
+	int idx = 0;
+
+	if (inet_pton(AF_INET6, address, &want) != 1 || getifaddrs(&ifa) < 0)
+		return 0;
+	for (i = ifa; i && !idx; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
+		    memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, &want, 16) == 0)
+			idx = (int)if_nametoindex(i->ifa_name);
+	freeifaddrs(ifa);
+	return idx;
+}
+
+static void
+dp_on_packet(struct ev_io *io, uint32_t events, void *arg)
+{
+	struct dp *dp = arg;
+
+	(void)io;
+	(void)events;
+	for (int i = 0; i < DP_BATCH; i++) {
+		struct sockaddr_ll sll;
+		socklen_t sl = sizeof(sll);
+		ssize_t n = recvfrom(dp->pkt_fd, dp->buf + DP_HEADROOM, DP_FRAME_MAX, 0,
+		    (struct sockaddr *)&sll, &sl);
+
+		if (n < 0)
+			return;
+		/* Our own packets going out, and the host's own traffic, are not ours to take. */
+		if (sll.sll_pkttype == PACKET_OUTGOING || n < 40 ||
+		    !dp_in_prefix(&dp->layout, dp->buf + DP_HEADROOM + 24))
+			continue;
+		dp->sub_rx++;
+		fwd_from_embed6(dp, dp->buf + DP_HEADROOM, (size_t)n);
+	}
+}
+
+/*
+ * embed6 needs no tunnel socket: IPv6 packets are written raw (the kernel routes them
+ * to the substrate routers) and read from the substrate interface with a packet socket,
+ * since their destinations are not addresses of this host.
+ */
+static int
+dp_embed6(struct agent *a)
+{
+	struct dp *dp = a->dp;
+	struct pfx6 p;
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV6)};
+	int sz = 8 << 20;
+
+	if (a->cfg.prefix == NULL || pfx6_parse(a->cfg.prefix, &p, E6_PLEN_MIN, E6_PLEN_MAX) !=
+	    ADDR_OK) {
+		log_warnx("embed6 needs a host prefix of length %d-%d without host bits",
+		    E6_PLEN_MIN, E6_PLEN_MAX);
+		return -1;
+	}
+	memcpy(dp->layout.prefix, p.addr, 16);
+	dp->layout.plen = p.len;
+	if ((sll.sll_ifindex = dp_ifindex(a->cfg.address)) == 0) {
+		log_warnx("no interface holds substrate address %s", a->cfg.address);
+		return -1;
+	}
+	dp->raw6_fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_RAW);
+	dp->pkt_fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    htons(ETH_P_IPV6));
+	if (dp->raw6_fd < 0 || dp->pkt_fd < 0 ||
+	    bind(dp->pkt_fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		log_warn("embed6 sockets");
+		return -1;
+	}
+	setsockopt(dp->pkt_fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
+	setsockopt(dp->raw6_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz));
+	if ((dp->pkt_io = ev_io_add(a->loop, dp->pkt_fd, EPOLLIN, dp_on_packet, dp)) == NULL)
+		return -1;
+	return 0;
+}
+
 int
 dp_start(struct agent *a)
 {
@@ -228,9 +365,14 @@ dp_start(struct agent *a)
 	a->dp = dp;
 	dp->a = a;
 	dp->sub_fd = -1;
+	dp->raw6_fd = -1;
+	dp->pkt_fd = -1;
 	/* The overlay must never fragment on a 1500-byte substrate: 50 bytes of VXLAN over IPv4,
 	 * 70 over IPv6. */
 	dp->mtu = strchr(a->cfg.address, ':') ? 1430 : 1450;
+	/* embed6 adds 20 bytes (28 with a fragment header) to a 1500-byte substrate. */
+	if (a->cfg.encap == CC_ENCAP_EMBED6)
+		dp->mtu = 1472;
 	dp->buf = malloc(DP_FRAME_MAX + DP_HEADROOM);
 	dp->out = malloc(DP_FRAME_MAX + DP_HEADROOM);
 	dp->rxbufs = malloc((size_t)DP_RX_BATCH * DP_RX_SLOT);
@@ -240,10 +382,8 @@ dp_start(struct agent *a)
 	if ((dp->stats = ev_timer_new(a->loop, dp_on_stats, a)) == NULL)
 		return -1;
 	ev_timer_arm(dp->stats, DP_STATS_MS);
-	if (a->cfg.encap != CC_ENCAP_VXLAN) {
-		log_warnx("encap embed6: the data plane is not built yet; forwarding nothing");
-		return 0;
-	}
+	if (a->cfg.encap == CC_ENCAP_EMBED6)
+		return dp_embed6(a);
 	return dp_socket(a);
 }
 
@@ -287,6 +427,12 @@ dp_stop(struct agent *a)
 	map_each(&dp->attach, dp_free_str, NULL);
 	map_clear(&dp->attach);
 	ev_timer_free(dp->stats);
+	if (dp->pkt_io)
+		ev_io_del(dp->pkt_io);
+	if (dp->pkt_fd >= 0)
+		close(dp->pkt_fd);
+	if (dp->raw6_fd >= 0)
+		close(dp->raw6_fd);
 	if (dp->sub_io)
 		ev_io_del(dp->sub_io);
 	if (dp->sub_fd >= 0)

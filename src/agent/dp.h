@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "embed6.h"
 #include "fib.h"
 
 #define DP_FRAME_MAX 65536
@@ -41,6 +42,7 @@ enum dp_reason {
 	DP_SUB_RECEIVER,   /* no local port with that MAC, or it may not receive that address */
 	DP_IO,             /* a write or send failed */
 	DP_NOT_READY,      /* no state yet: fail closed */
+	DP_ENCODE,         /* an embed6 translation refused the packet */
 	DP_NREASONS,
 };
 
@@ -65,6 +67,11 @@ struct dp {
 	int sub_fd;
 	struct ev_io *sub_io;
 	struct ev_timer *stats;
+	/* embed6: raw IPv6 out, the substrate interface's IPv6 packets in. */
+	int raw6_fd;
+	int pkt_fd;
+	struct ev_io *pkt_io;
+	struct e6_layout layout;
 	int mtu;
 	uint64_t drops[DP_NREASONS];
 	uint64_t sub_rx, sub_tx, answered;
@@ -83,8 +90,12 @@ void dp_update(struct agent *a);
 int dp_attach(struct agent *a, const char *port, const char *netns, char *err, size_t errsz);
 json_t *dp_status(const struct agent *a);
 const char *dp_reason_name(enum dp_reason r);
-/* Sends frame (len bytes at frame, with DP_HEADROOM writable bytes before it) to port. */
-void dp_deliver(struct dp *dp, const struct fib_port *to, uint8_t *frame, size_t len);
+/*
+ * Sends frame (len bytes at frame, with DP_HEADROOM writable bytes before it) from local
+ * port `from` to port `to`, over the substrate encoding of to's host when it is remote.
+ */
+void dp_deliver(struct dp *dp, const struct fib_port *from, const struct fib_port *to,
+    uint8_t *frame, size_t len);
 void dp_drop(struct dp *dp, struct lport *lp, enum dp_reason r);
 
 /* fwd.c */
@@ -92,5 +103,7 @@ void dp_drop(struct dp *dp, struct lport *lp, enum dp_reason r);
 void fwd_from_port(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len);
 /* A UDP payload from the substrate (VXLAN), from address src (family 4 or 6). */
 void fwd_from_substrate(struct dp *dp, const struct cc_addr *src, uint8_t *pkt, size_t len);
+/* An IPv6 packet from the substrate addressed into this host's embed6 prefix. */
+void fwd_from_embed6(struct dp *dp, const uint8_t *pkt, size_t len);
 
 #endif

@@ -59,8 +59,11 @@ fib_take_port(const char *key, void *val, void *arg)
 	fp->net = ff->net;
 	fp->sub = map_get(&ff->net->by_subnet, p->subnet);
 	fp->local = p->host[0] && strcmp(p->host, ff->self) == 0;
-	if (p->host[0] && (h = map_get(&ff->st->hosts, p->host)) != NULL)
+	if (p->host[0] && (h = map_get(&ff->st->hosts, p->host)) != NULL) {
 		fp->where = h->address;
+		fp->prefix = h->prefix;
+		fp->encap = h->encap;
+	}
 }
 
 /* Arrays sized by a count over the whole view: an upper bound for this network. */
@@ -160,6 +163,9 @@ fib_index_net(struct fib_net *n)
 		if (imap_put(&n->by_mac, imap_mac(p->p->mac), p) < 0 ||
 		    imap_put(&n->by_ip, p->p->ip, p) < 0)
 			return -1;
+		if (p->prefix.family == 6 && p->p->slot &&
+		    imap_put(&n->by_loc, fib_loc_key(p->prefix.a, p->p->slot), p) < 0)
+			return -1;
 		for (unsigned k = 0; k < p->p->nextra; k++)
 			if (imap_put(&n->by_ip, p->p->extra[k], p) < 0)
 				return -1;
@@ -239,6 +245,7 @@ fib_free(struct fib *f)
 		imap_free(&n->by_mac);
 		imap_free(&n->gw);
 		imap_free(&n->rtr_mac);
+		imap_free(&n->by_loc);
 		map_clear(&n->by_router);
 		map_clear(&n->by_subnet);
 	}
@@ -246,6 +253,16 @@ fib_free(struct fib *f)
 	map_clear(&f->by_port);
 	free(f->nets);
 	free(f);
+}
+
+uint64_t
+fib_loc_key(const uint8_t prefix[16], uint64_t slot)
+{
+	uint64_t k = 1469598103934665603ull;
+
+	for (int i = 0; i < 16; i++)
+		k = (k ^ prefix[i]) * 1099511628211ull;
+	return k ^ (slot * 0x9e3779b97f4a7c15ull);
 }
 
 struct fib_subnet *

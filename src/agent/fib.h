@@ -21,6 +21,8 @@ struct fib_port {
 	struct fib_net *net;
 	struct fib_subnet *sub;
 	struct cc_addr where;      /* substrate address of its host (family 0: nowhere) */
+	struct cc_addr prefix;     /* its host's embed6 prefix (family 0: none) */
+	uint8_t encap;             /* its host's substrate encoding */
 	int local;                 /* bound to this host */
 	struct lport *lp;          /* its TAP when local and attached */
 };
@@ -50,6 +52,7 @@ struct fib_net {
 	struct imap by_mac;    /* port MAC -> struct fib_port */
 	struct imap gw;        /* gateway address -> struct fib_subnet */
 	struct imap rtr_mac;   /* router MAC -> struct fib_router */
+	struct imap by_loc;    /* fib_loc_key(host prefix, slot) -> struct fib_port (embed6) */
 	struct map by_router;  /* router id -> struct fib_router */
 	struct map by_subnet;  /* subnet id -> struct fib_subnet */
 };
@@ -66,6 +69,8 @@ struct fib {
 /* Compiles the tables of view st for host `self`; NULL when out of memory. */
 struct fib *fib_build(const struct astate *st, const char *self);
 void fib_free(struct fib *f);
+/* The key of a port's embed6 location: its host prefix and its slot there. */
+uint64_t fib_loc_key(const uint8_t prefix[16], uint64_t slot);
 /* The subnet of net containing address a, or NULL. */
 struct fib_subnet *fib_subnet_of(const struct fib_net *net, uint32_t a);
 /*

@@ -185,7 +185,7 @@ fwd_out(struct dp *dp, struct lport *lp, const struct fib_port *to, uint32_t dst
 	/* On the wire the sender's MAC stays (the receiver verifies it); locally it is final. */
 	if (to->local)
 		memcpy(frame + 6, src, 6);
-	dp_deliver(dp, to, frame, len);
+	dp_deliver(dp, lp->fp, to, frame, len);
 }
 
 /*
@@ -334,6 +334,69 @@ fwd_same_addr(const struct cc_addr *a, const struct cc_addr *b)
 	return a->family == b->family && memcmp(a->a, b->a, a->family == 4 ? 4 : 16) == 0;
 }
 
+/* What both encodings verify once the sender and receiver ports are known. */
+static int
+fwd_inbound_ok(struct dp *dp, const struct fib_port *from, const struct fib_port *to,
+    uint32_t src, uint32_t dst)
+{
+	if (!fwd_port_holds(from, src) && !fwd_unchecked(from)) {
+		dp_drop(dp, NULL, DP_SUB_SRC_IP);
+		return 0;
+	}
+	if (to == NULL || !to->local || to->lp == NULL ||
+	    (!fwd_port_holds(to, dst) && !fwd_unchecked(to))) {
+		dp_drop(dp, NULL, DP_SUB_RECEIVER);
+		return 0;
+	}
+	return 1;
+}
+
+void
+fwd_from_embed6(struct dp *dp, const uint8_t *pkt, size_t len)
+{
+	struct cur c = cur_make(pkt, len);
+	uint8_t *frame = dp->out + DP_HEADROOM;
+	struct wbuf w = wbuf_make(frame + 14, DP_FRAME_MAX - 14);
+	struct e6_meta meta;
+	const struct fib_net *net;
+	const struct fib_port *from, *to;
+
+	if (dp->fib == NULL) {
+		dp_drop(dp, NULL, DP_NOT_READY);
+		return;
+	}
+	if (e6_decode(&c, &dp->layout, &w, &meta) != E6_OK) {
+		dp_drop(dp, NULL, DP_SUB_DECODE);
+		return;
+	}
+	if (meta.src.vnid != meta.dst.vnid ||
+	    (net = imap_get(&dp->fib->by_vnid, meta.dst.vnid)) == NULL) {
+		dp_drop(dp, NULL, DP_SUB_VNI);
+		return;
+	}
+	/* The source address names the sending host and port: they must agree. */
+	from = imap_get(&net->by_loc, fib_loc_key(meta.src.prefix, meta.src.slot));
+	if (from == NULL || from->p->slot != meta.src.slot ||
+	    memcmp(from->prefix.a, meta.src.prefix, 16) != 0) {
+		dp_drop(dp, NULL, DP_SUB_SENDER);
+		return;
+	}
+	to = imap_get(&net->by_loc, fib_loc_key(meta.dst.prefix, meta.dst.slot));
+	if (to != NULL && to->p->slot != meta.dst.slot)
+		to = NULL;
+	if (!fwd_inbound_ok(dp, from, to, meta.src.ipv4, meta.dst.ipv4))
+		return;
+	memcpy(frame, to->p->mac, 6);
+	memcpy(frame + 6, from->sub != to->sub && to->sub && to->sub->rtr ? to->sub->rtr->r->mac :
+	    from->p->mac, 6);
+	frame[12] = 0x08;
+	frame[13] = 0x00;
+	if (write(to->lp->fd, frame, 14 + w.len) < 0)
+		dp_drop(dp, to->lp, DP_IO);
+	else
+		to->lp->tx++;
+}
+
 void
 fwd_from_substrate(struct dp *dp, const struct cc_addr *src, uint8_t *pkt, size_t len)
 {
@@ -369,16 +432,9 @@ fwd_from_substrate(struct dp *dp, const struct cc_addr *src, uint8_t *pkt, size_
 		dp_drop(dp, NULL, DP_SUB_SENDER);
 		return;
 	}
-	if (!fwd_port_holds(from, f.ip.src) && !fwd_unchecked(from)) {
-		dp_drop(dp, NULL, DP_SUB_SRC_IP);
-		return;
-	}
 	to = imap_get(&net->by_mac, imap_mac(f.eth.dst));
-	if (to == NULL || !to->local || to->lp == NULL ||
-	    (!fwd_port_holds(to, f.ip.dst) && !fwd_unchecked(to))) {
-		dp_drop(dp, NULL, DP_SUB_RECEIVER);
+	if (!fwd_inbound_ok(dp, from, to, f.ip.src, f.ip.dst))
 		return;
-	}
 	/* Routed on the way: the frame arrives from the router of the receiver's subnet. */
 	if (from->sub != to->sub && to->sub && to->sub->rtr)
 		memcpy(frame + 6, to->sub->rtr->r->mac, 6);

@@ -316,6 +316,7 @@ cc_dec_port(struct cur *c, struct cc_msg *m)
 	cur_copy(c, p->mac, 6);
 	p->ip = cur_u32(c);
 	p->flags = cur_u8(c);
+	p->slot = cur_u32(c);
 	bad |= cc_get_str(c, p->device, sizeof(p->device));
 	p->nextra = cur_u8(c);
 	if (p->nextra > CC_MAX_IPS)
@@ -342,6 +343,7 @@ cc_enc_port(struct wbuf *w, const struct cc_msg *m)
 	wbuf_bytes(w, p->mac, 6);
 	wbuf_u32(w, p->ip);
 	wbuf_u8(w, p->flags);
+	wbuf_u32(w, p->slot);
 	cc_put_str(w, p->device);
 	wbuf_u8(w, p->nextra);
 	for (unsigned i = 0; i < p->nextra; i++)

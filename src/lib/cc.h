@@ -168,6 +168,7 @@ struct cc_port {
 	uint8_t mac[6];
 	uint32_t ip;
 	uint8_t flags;
+	uint32_t slot;          /* on its host; 0 = unbound (embed6 addresses carry it) */
 	char device[CC_DEV_LEN];
 	uint8_t nextra;
 	uint32_t extra[CC_MAX_IPS];

@@ -193,6 +193,7 @@ ccdump_port_row(struct vd *vd, struct conn *c, sqlite3_stmt *s)
 	    (sqlite3_column_int(s, 7) ? CC_PORT_ROUTING : 0));
 	ccdump_str(p->device, sizeof(p->device), s, 8);
 	ccdump_port_lists(vd, p, (const char *)sqlite3_column_text(s, 9));
+	p->slot = (uint32_t)sqlite3_column_int64(s, 10);
 	return conn_send(c, &m);
 }
 
@@ -234,8 +235,8 @@ static const struct {
 	    "SELECT id, network, router, addr, len FROM subnets WHERE network = ?",
 	    "SELECT id, network, router, addr, len FROM subnets WHERE id = ?"},
 	[K_PORT] = {"port", CC_PORT, "SELECT id, network, subnet, host, mac, ip, sdc, routing, "
-	    "device, claimable FROM ports WHERE network = ?", "SELECT id, network, subnet, host, "
-	    "mac, ip, sdc, routing, device, claimable FROM ports WHERE id = ?"},
+	    "device, claimable, slot FROM ports WHERE network = ?", "SELECT id, network, subnet, "
+	    "host, mac, ip, sdc, routing, device, claimable, slot FROM ports WHERE id = ?"},
 	[K_ROUTE] = {"route", CC_ROUTE, "SELECT id, network, router, addr, len, target_type, "
 	    "target FROM routes WHERE network = ?", "SELECT id, network, router, addr, len, "
 	    "target_type, target FROM routes WHERE id = ?"},

@@ -259,6 +259,17 @@ port_store_addrs(struct api_req *req, const char *id, const char *subnet, uint32
 		    "(?, ?, ?, ?)", "susi", subnet, extra[i], id, (int64_t)i + 1);
 }
 
+/* Gives a bound port without a slot the lowest slot free on its host (1 and up). */
+static void
+port_assign_slot(struct api_req *req, const char *id)
+{
+	store_x(req->st, "UPDATE ports SET slot = (SELECT MIN(s.slot + 1) FROM (SELECT 0 AS slot "
+	    "UNION ALL SELECT slot FROM ports WHERE host = p.host AND slot IS NOT NULL) s WHERE "
+	    "s.slot + 1 NOT IN (SELECT slot FROM ports WHERE host = p.host AND slot IS NOT NULL)) "
+	    "FROM (SELECT host FROM ports WHERE id = ?1) p WHERE ports.id = ?1 AND "
+	    "ports.host IS NOT NULL AND ports.slot IS NULL", "s", id);
+}
+
 static int
 port_name_taken(struct api_req *req, struct api_resp *resp, const char *subnet,
     const char *name, const char *self)
@@ -352,6 +363,7 @@ port_create(struct api_req *req, struct api_resp *resp)
 	    host ? "down" : "unbound", (int64_t)time(NULL), rev);
 	free(claimable);
 	port_store_addrs(req, id, ps.id, ip, extra, nextra);
+	port_assign_slot(req, id);
 	return api_ok(resp, 201, api_load(req, &port_kind, id));
 }
 
@@ -405,8 +417,10 @@ port_patch_host(struct api_req *req, struct api_resp *resp, const char *id)
 		return -1;
 	/* A port that moves is down until the new host's agent brings it up. */
 	store_x(req->st, "UPDATE ports SET state = CASE WHEN ?1 IS NULL THEN 'unbound' WHEN host "
-	    "IS NOT ?1 OR state = 'unbound' THEN 'down' ELSE state END, host = ?1, device = ?2 "
-	    "WHERE id = ?3", "sss", host[0] ? host : NULL, device, id);
+	    "IS NOT ?1 OR state = 'unbound' THEN 'down' ELSE state END, slot = CASE WHEN host IS "
+	    "?1 THEN slot END, host = ?1, device = ?2 WHERE id = ?3", "sss", host[0] ? host : NULL,
+	    device, id);
+	port_assign_slot(req, id);
 	return 0;
 }
 

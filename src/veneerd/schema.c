@@ -66,6 +66,12 @@ static const char *const schema_migrations[] = {
 	 * that holds a revision whose nonce the store does not know gets a snapshot.
 	 */
 	"ALTER TABLE changes ADD COLUMN nonce INTEGER NOT NULL DEFAULT 0;",
+	/*
+	 * 3: a port's slot on its host: with embed6 the substrate addresses name the sending
+	 * and receiving port by it (host prefix | slot | network id | IPv4).
+	 */
+	"ALTER TABLE ports ADD COLUMN slot INTEGER;"
+	"CREATE UNIQUE INDEX ports_host_slot ON ports (host, slot) WHERE host IS NOT NULL;",
 };
 
 const char *

@@ -25,11 +25,11 @@ def pytest_configure(config):
         raise pytest.UsageError("%s is missing" % topolab.LAB_TOOL)
 
 
-def _lab(hosts):
+def _lab(hosts, encap="vxlan"):
     lab = topolab.Lab()
     leftover = None
     try:
-        lab.up(hosts=hosts)
+        lab.up(hosts=hosts, encap=encap)
         yield lab
     finally:
         leftover = lab.down()
@@ -38,8 +38,10 @@ def _lab(hosts):
 
 @pytest.fixture(scope="module")
 def lab(request):
-    """A lab with `LAB_HOSTS` hosts (a module-level constant, default 2)."""
-    yield from _lab(getattr(request.module, "LAB_HOSTS", 2))
+    """A lab with `LAB_HOSTS` hosts and `LAB_ENCAP` substrate encoding (module-level
+    constants, default 2 and vxlan)."""
+    yield from _lab(getattr(request.module, "LAB_HOSTS", 2),
+                    getattr(request.module, "LAB_ENCAP", "vxlan"))
 
 
 @pytest.hookimpl(hookwrapper=True)

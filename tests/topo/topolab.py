@@ -312,10 +312,10 @@ class Lab:
                                  % (" ".join(args), r.returncode, r.stdout, r.stderr))
         return r
 
-    def up(self, hosts=2):
+    def up(self, hosts=2, encap="vxlan"):
         ACTIVE.append(self)
         self.hosts = hosts
-        self.tool("up", "--hosts", str(hosts))
+        self.tool("up", "--hosts", str(hosts), "--encap", encap)
         env = {}
         for line in (self.dir / "env").read_text().splitlines():
             m = re.match(r"export (\w+)=(.*)$", line)
