@@ -87,3 +87,21 @@ def test_overlapping_tenants_isolated(topo, lab):
     before = lab.port_counters("h2", u2.port["id"])["tx"]
     assert a1.ping_ok(a2.ip, count=5, extra=("-i", "0.1"))
     assert lab.port_counters("h2", u2.port["id"])["tx"] == before
+
+
+def test_ipv4_fragments_arrive_whole(topo):
+    """A 3000-byte UDP datagram leaves a1 as IPv4 fragments, crosses the substrate as IPv6
+    packets with fragment headers, and reaches a2's socket whole."""
+    a1, a2 = topo["a1"], topo["a2"]
+    server = a2.popen("/usr/bin/python3", "-c",
+                      "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+                      "s.bind(('0.0.0.0', 9999)); s.settimeout(10); "
+                      "d, _ = s.recvfrom(65535); print(len(d), d == bytes(range(256)) * 11 + "
+                      "bytes(range(184)))", stdout=subprocess.PIPE, text=True)
+    payload = "bytes(range(256)) * 11 + bytes(range(184))"  # 3000 bytes
+    wait_until(lambda: a2.sh("ss", "-uln").stdout.count(":9999") > 0, 5, what="server up")
+    a1.sh("/usr/bin/python3", "-c",
+          "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+          "s.sendto(%s, ('%s', 9999))" % (payload, a2.ip), check=True)
+    out, _ = server.communicate(timeout=15)
+    assert out.split() == ["3000", "True"], out
