@@ -13,6 +13,7 @@ PKGS=(
   libcmocka-dev python3-pytest sqlite3
   # the lab and the topology tests: VMs in namespaces with real DHCP clients and tools
   iproute2 isc-dhcp-client udhcpc iputils-ping traceroute python3-scapy iperf3 procps tcpdump
+  tshark
 )
 
 missing=()

@@ -25,11 +25,11 @@ def pytest_configure(config):
         raise pytest.UsageError("%s is missing" % topolab.LAB_TOOL)
 
 
-def _lab(hosts, encap="vxlan"):
+def _lab(hosts, encap="vxlan", substrate=None):
     lab = topolab.Lab()
     leftover = None
     try:
-        lab.up(hosts=hosts, encap=encap)
+        lab.up(hosts=hosts, encap=encap, substrate=substrate)
         yield lab
     finally:
         leftover = lab.down()
@@ -41,7 +41,8 @@ def lab(request):
     """A lab with `LAB_HOSTS` hosts and `LAB_ENCAP` substrate encoding (module-level
     constants, default 2 and vxlan)."""
     yield from _lab(getattr(request.module, "LAB_HOSTS", 2),
-                    getattr(request.module, "LAB_ENCAP", "vxlan"))
+                    getattr(request.module, "LAB_ENCAP", "vxlan"),
+                    getattr(request.module, "LAB_SUBSTRATE", None))
 
 
 @pytest.hookimpl(hookwrapper=True)

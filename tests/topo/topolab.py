@@ -312,10 +312,11 @@ class Lab:
                                  % (" ".join(args), r.returncode, r.stdout, r.stderr))
         return r
 
-    def up(self, hosts=2, encap="vxlan"):
+    def up(self, hosts=2, encap="vxlan", substrate=None):
         ACTIVE.append(self)
         self.hosts = hosts
-        self.tool("up", "--hosts", str(hosts), "--encap", encap)
+        extra = ("--substrate", substrate) if substrate else ()
+        self.tool("up", "--hosts", str(hosts), "--encap", encap, *extra)
         env = {}
         for line in (self.dir / "env").read_text().splitlines():
             m = re.match(r"export (\w+)=(.*)$", line)
