@@ -43,6 +43,7 @@ enum dp_reason {
 	DP_IO,             /* a write or send failed */
 	DP_NOT_READY,      /* no state yet: fail closed */
 	DP_ENCODE,         /* an embed6 translation refused the packet */
+	DP_TOO_BIG,        /* larger than the substrate carries (DF: answered, RFC 1191) */
 	DP_NREASONS,
 };
 

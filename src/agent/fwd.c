@@ -13,6 +13,7 @@
 
 #define FWD_MAX_ROUTERS 16 /* a longer path is a loop in the configuration */
 #define FWD_LEASE_SECS 86400
+#define FWD_SUBSTRATE_MTU 1500
 
 /* May port fp send from (or receive for) address a? */
 static int
@@ -168,19 +169,56 @@ fwd_to_router(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f,
 	fwd_answer(dp, lp, &w);
 }
 
+/* Bytes the substrate encoding adds to the IPv4 packet on the way to `to`'s host. */
+static unsigned
+fwd_overhead(const struct fib_port *to, const struct pkt_ip4 *ip)
+{
+	if (to->encap == CC_ENCAP_EMBED6)
+		return pkt_ip4_is_fragment(ip) ? 28 : 20; /* IPv6 header, fragment header */
+	return to->where.family == 6 ? 70 : 50;      /* outer IP, UDP, VXLAN, inner Ethernet */
+}
+
+/*
+ * A packet the substrate cannot carry whole: with DF, the sender hears the MTU that fits
+ * (RFC 1191) from its first router, as it would from a real one; without DF it is dropped
+ * (the VM's MTU, set by DHCP, keeps its own packets below this).
+ */
+static int
+fwd_too_big(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f,
+    const struct fib_port *to)
+{
+	unsigned over = fwd_overhead(to, &f->ip);
+	const struct fib_subnet *s = lp->fp->sub;
+	struct pkt_endpoint self;
+	struct wbuf w = wbuf_make(dp->out, DP_FRAME_MAX);
+
+	if (to->local || (unsigned)f->ip.totlen + over <= FWD_SUBSTRATE_MTU)
+		return 0;
+	dp_drop(dp, lp, DP_TOO_BIG);
+	if (f->ip.df && s->rtr) {
+		memcpy(self.mac, s->rtr->r->mac, 6);
+		self.ip = s->gw;
+		pkt_icmp_frag_needed(&w, f, (uint16_t)(FWD_SUBSTRATE_MTU - over), &self);
+		fwd_answer(dp, lp, &w);
+	}
+	return 1;
+}
+
 /*
  * Sends to port `to`, with the real destination MAC and src MAC as given. A local receiver
  * is checked here as a remote one is by its agent: it takes only its own addresses unless
  * its source/destination check is off.
  */
 static void
-fwd_out(struct dp *dp, struct lport *lp, const struct fib_port *to, uint32_t dst,
-    uint8_t *frame, size_t len, const uint8_t src[6])
+fwd_out(struct dp *dp, struct lport *lp, const struct fib_port *to,
+    const struct pkt_ip4_frame *f, uint8_t *frame, size_t len, const uint8_t src[6])
 {
-	if (to->local && !fwd_port_holds(to, dst) && !fwd_unchecked(to)) {
+	if (to->local && !fwd_port_holds(to, f->ip.dst) && !fwd_unchecked(to)) {
 		dp_drop(dp, lp, DP_DST_IP);
 		return;
 	}
+	if (fwd_too_big(dp, lp, f, to))
+		return;
 	memcpy(frame, to->p->mac, 6);
 	/* On the wire the sender's MAC stays (the receiver verifies it); locally it is final. */
 	if (to->local)
@@ -224,7 +262,7 @@ fwd_route(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f, uint8_
 				fwd_icmp_error(dp, lp, f, r, at, PKT_ICMP_UNREACH, PKT_UNREACH_HOST);
 				return;
 			}
-			fwd_out(dp, lp, to, f->ip.dst, frame, len, r->r->mac);
+			fwd_out(dp, lp, to, f, frame, len, r->r->mac);
 			return;
 		case RIB_T_PORT:
 			/* An appliance: the packet reaches it with its destination unchanged. */
@@ -232,7 +270,7 @@ fwd_route(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f, uint8_
 				dp_drop(dp, lp, DP_NO_HOST);
 				return;
 			}
-			fwd_out(dp, lp, to, f->ip.dst, frame, len, r->r->mac);
+			fwd_out(dp, lp, to, f, frame, len, r->r->mac);
 			return;
 		case RIB_T_BLACKHOLE:
 			dp_drop(dp, lp, DP_BLACKHOLE);
@@ -292,7 +330,7 @@ fwd_ip(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len)
 			dp_drop(dp, lp, DP_NO_HOST);
 			return;
 		}
-		fwd_out(dp, lp, to, f.ip.dst, frame, len, fp->p->mac);
+		fwd_out(dp, lp, to, &f, frame, len, fp->p->mac);
 		return;
 	}
 	fwd_route(dp, lp, &f, frame, len);

@@ -105,3 +105,18 @@ def test_ipv4_fragments_arrive_whole(topo):
           "s.sendto(%s, ('%s', 9999))" % (payload, a2.ip), check=True)
     out, _ = server.communicate(timeout=15)
     assert out.split() == ["3000", "True"], out
+
+
+def test_df_too_big_for_the_substrate_gets_frag_needed(topo, lab):
+    """A VM that raises its own MTU past what the substrate carries: a DF packet gets ICMP
+    fragmentation-needed with the MTU that fits (1500 - 20 bytes of translation)."""
+    a1, a2 = topo["a1"], topo["a2"]
+    a1.sh("ip", "link", "set", "dev", a1.dev, "mtu", "3000", check=True)
+    try:
+        r = a1.sh("ping", "-c", "1", "-W", "2", "-M", "do", "-s", "2000", a2.ip)
+        assert "Frag needed and DF set (mtu = 1480)" in r.stdout, r.stdout
+        assert "10.0.1.1" in r.stdout, r.stdout  # from the router, as a real one would
+        assert lab.drops("h1")["too_big"] >= 1
+    finally:
+        a1.sh("ip", "link", "set", "dev", a1.dev, "mtu", "1472", check=True)
+    assert a1.ping_ok(a2.ip, count=1)
