@@ -9,7 +9,7 @@
 
 static const char *const schema_migrations[] = {
 	/* 1: the foundation's resources. */
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
 	"CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
 	"  created INTEGER NOT NULL, revision INTEGER NOT NULL);"
 	"CREATE TABLE tokens (id TEXT PRIMARY KEY,"
@@ -59,7 +59,7 @@ static const char *const schema_migrations[] = {
 	"CREATE TABLE changes (revision INTEGER NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,"
 	"  op TEXT NOT NULL, network TEXT);"
 	"CREATE INDEX changes_revision ON changes (revision);"
-	"INSERT INTO meta (key, value) VALUES ('revision', 0), ('next_vnid', 1);",
+	"INSERT INTO meta (key, value) VALUES ('revision', 0), ('next_vnid', 1);"),
 	/*
 	 * 2: a random nonce per revision. Revision numbers alone cannot tell two histories
 	 * apart (a store restored from a backup counts on from an older revision): an agent
@@ -70,8 +70,8 @@ static const char *const schema_migrations[] = {
 	 * 3: a port's slot on its host: with embed6 the substrate addresses name the sending
 	 * and receiving port by it (host prefix | slot | network id | IPv4).
 	 */
-	"ALTER TABLE ports ADD COLUMN slot INTEGER;"
-	"CREATE UNIQUE INDEX ports_host_slot ON ports (host, slot) WHERE host IS NOT NULL;",
+	("ALTER TABLE ports ADD COLUMN slot INTEGER;"
+	 "CREATE UNIQUE INDEX ports_host_slot ON ports (host, slot) WHERE host IS NOT NULL;"),
 };
 
 const char *
