@@ -22,6 +22,7 @@
 #define DP_BATCH 64 /* frames taken from one descriptor before the loop looks elsewhere */
 
 #define DP_STATS_MS 2000 /* how often veneerd hears the counters */
+#define DP_RETRY_MS 3000 /* substrate not usable yet: try again */
 #define DP_RX_BATCH 32
 #define DP_RX_SLOT 2048   /* a substrate datagram: an MTU-sized frame and its VXLAN header */
 
@@ -355,6 +356,54 @@ dp_embed6(struct agent *a)
 	return 0;
 }
 
+static void
+dp_close_substrate(struct dp *dp)
+{
+	if (dp->pkt_io)
+		ev_io_del(dp->pkt_io);
+	if (dp->sub_io)
+		ev_io_del(dp->sub_io);
+	if (dp->pkt_fd >= 0)
+		close(dp->pkt_fd);
+	if (dp->raw6_fd >= 0)
+		close(dp->raw6_fd);
+	if (dp->sub_fd >= 0)
+		close(dp->sub_fd);
+	dp->pkt_io = dp->sub_io = NULL;
+	dp->pkt_fd = dp->raw6_fd = dp->sub_fd = -1;
+}
+
+/*
+ * Opens the substrate sockets. The substrate address may not be up yet (a host booting):
+ * then the agent keeps its control channel, forwards nothing over the substrate (fail
+ * closed), and tries again every few seconds.
+ */
+static void
+dp_open_substrate(struct agent *a)
+{
+	int rc = a->cfg.encap == CC_ENCAP_EMBED6 ? dp_embed6(a) : dp_socket(a);
+
+	if (rc == 0) {
+		if (a->dp->substrate_down)
+			log_info("substrate %s is usable now", a->cfg.address);
+		a->dp->substrate_down = 0;
+		return;
+	}
+	if (!a->dp->substrate_down)
+		log_warnx("substrate %s not usable: retrying every %d s", a->cfg.address,
+		    DP_RETRY_MS / 1000);
+	a->dp->substrate_down = 1;
+	dp_close_substrate(a->dp);
+	ev_timer_arm(a->dp->retry, DP_RETRY_MS);
+}
+
+static void
+dp_on_retry(struct ev_timer *t, void *arg)
+{
+	(void)t;
+	dp_open_substrate(arg);
+}
+
 int
 dp_start(struct agent *a)
 {
@@ -382,9 +431,10 @@ dp_start(struct agent *a)
 	if ((dp->stats = ev_timer_new(a->loop, dp_on_stats, a)) == NULL)
 		return -1;
 	ev_timer_arm(dp->stats, DP_STATS_MS);
-	if (a->cfg.encap == CC_ENCAP_EMBED6)
-		return dp_embed6(a);
-	return dp_socket(a);
+	if ((dp->retry = ev_timer_new(a->loop, dp_on_retry, a)) == NULL)
+		return -1;
+	dp_open_substrate(a);
+	return 0;
 }
 
 static void
@@ -427,16 +477,8 @@ dp_stop(struct agent *a)
 	map_each(&dp->attach, dp_free_str, NULL);
 	map_clear(&dp->attach);
 	ev_timer_free(dp->stats);
-	if (dp->pkt_io)
-		ev_io_del(dp->pkt_io);
-	if (dp->pkt_fd >= 0)
-		close(dp->pkt_fd);
-	if (dp->raw6_fd >= 0)
-		close(dp->raw6_fd);
-	if (dp->sub_io)
-		ev_io_del(dp->sub_io);
-	if (dp->sub_fd >= 0)
-		close(dp->sub_fd);
+	ev_timer_free(dp->retry);
+	dp_close_substrate(dp);
 	fib_free(dp->fib);
 	free(dp->buf);
 	free(dp->out);
@@ -629,7 +671,8 @@ dp_status(const struct agent *a)
 			    "device", lp->device, "netns", lp->netns, "rx", (json_int_t)lp->rx, "tx",
 			    (json_int_t)lp->tx, "drops", (json_int_t)lp->drops));
 	}
-	return json_pack("{s:I, s:I, s:I, s:i, s:o, s:o}", "substrate_rx", (json_int_t)dp->sub_rx,
+	return json_pack("{s:b, s:I, s:I, s:I, s:i, s:o, s:o}", "substrate_up", !dp->substrate_down,
+	    "substrate_rx", (json_int_t)dp->sub_rx,
 	    "substrate_tx", (json_int_t)dp->sub_tx, "answered", (json_int_t)dp->answered, "mtu",
 	    dp->mtu, "drops", drops, "ports", ports);
 }

@@ -68,6 +68,8 @@ struct dp {
 	int sub_fd;
 	struct ev_io *sub_io;
 	struct ev_timer *stats;
+	struct ev_timer *retry;
+	int substrate_down;
 	/* embed6: raw IPv6 out, the substrate interface's IPv6 packets in. */
 	int raw6_fd;
 	int pkt_fd;
