@@ -30,16 +30,22 @@
       route for the host prefix, added before forwarding is switched on. For A, the kernel's
       copy of each arriving embed6 packet now ends at the blackhole route instead of at the
       "forwarding disabled" check; the same early drop either way.
-    - veneer-agent's packet socket on eth0 receives every IPv6 packet arriving there, so the
-      agents also read B's packets (and drop them: "sub_vni", VNID 0 is no network). That is
-      a property of embed6 as built, not of TAYGA: it is measured ("bystander" CPU: the agents
-      during B, the idle tayga processes during A) and it is inside B's machine figure.
+    - veneer-agent's packet socket on eth0 receives every IPv6 packet arriving there, so
+      running agents also read B's packets (and drop them: "sub_vni", VNID 0 is no network):
+      a property of embed6 as built, not of TAYGA, worth 0.4 of a core during B's TCP test on
+      a 2-CPU machine. So by default the agents are stopped (SIGSTOP) for each of B's tests and
+      continued after it (then DRAIN_S to read the backlog before the next A test; a pause
+      lasts < 8 s, well inside the control channel's 15 s heartbeat timeout). --no-pause
+      leaves them running, to measure what that coexistence costs. Either way the other
+      side's translators are measured as "bystanders" (the agents during B, the idle tayga
+      processes during A), and they are inside the machine figure.
 
 Each metric is measured A then B, alternately, --pairs times (default 5). Reported per metric:
 A median (range), B median (range), and A/B as the median (range) of the per-pair ratios.
 
   1. TCP bulk: iperf3 -c -t 5 -J, one stream VM1 -> VM2; receiver Gbit/s, sender retransmits,
-     and the two translators' share of a core each (which one saturates).
+     the two translators' share of a core each (which one saturates), their sum per Gbit/s,
+     the bystanders' share (see 4) and the machine's busy cores.
   2. UDP small packets: iperf3 -u -l 64 -b 0 -t 3 (unlimited offered load): packets/s delivered
      at the receiver (packets - lost as the iperf3 server counts them), loss %, and the rate
      the sender managed. Per pair, where the packets went: for A the agents' counters (read by
@@ -66,7 +72,7 @@ A median (range), B median (range), and A/B as the median (range) of the per-pai
      per delivered packet, not per handled one. /proc resolution is 1/CLK_TCK (10 ms).
 
 usage (root; stdlib only; needs tayga, iperf3, ping, ip; builds nothing: `ninja -C build`):
-  /usr/bin/python3 bench/embed6.py [--pairs 5] [--name LAB] [--build DIR]
+  /usr/bin/python3 bench/embed6.py [--pairs 5] [--no-pause] [--name LAB] [--build DIR]
 About 2.5 minutes with the defaults. Creates lab NAME (default e6b<digits>; it refuses a name
 already up) and removes it, the reference namespaces, links, routes, tayga processes, their TUNs
 and files, and every other process it started, on exit, failure or signal.
@@ -93,6 +99,7 @@ VM_MTU = 1472  # Veneer's embed6 TAPs: 1500 - 20 (IPv6 replaces IPv4) - 8 (fragm
 TUN = "nat64ref"
 VETH = "tref"
 REF_SLOT = 0xFFFF  # the slot of B's addresses in the host prefixes: no Veneer port has it
+DRAIN_S = 0.3  # after continuing paused agents, before the next measurement
 
 # ---------------------------------------------------------------------------------------------
 # cleanup: every resource is registered before (or right after) it is made, undone in reverse
@@ -112,6 +119,7 @@ def cleanup():
     _cleaned = True
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # finish the cleanup
         signal.signal(sig, signal.SIG_IGN)
+    resume_all()
     stop_all_procs()
     while _undo:
         desc, fn = _undo.pop()
@@ -153,6 +161,41 @@ def stop_proc(p, wait=3.0):
 def stop_all_procs():
     for p in list(_procs):
         stop_proc(p)
+
+
+_paused = []  # PIDs of agents we stopped (SIGSTOP) for a B test and have not continued
+
+
+class paused:
+    """Stops the given agents (SIGSTOP) for the duration of a with block, then continues them
+    and gives them DRAIN_S to read what queued up on their sockets (B's packets, which they
+    drop), so that this work does not fall into the next A window. Each PID is checked to
+    still be a veneer-agent before it is signalled."""
+
+    def __init__(self, pids):
+        self.pids = pids
+
+    def __enter__(self):
+        for pid in self.pids:
+            with open("/proc/%d/comm" % pid) as f:
+                if f.read().strip() != "veneer-agent":
+                    raise RuntimeError("PID %d is no longer a veneer-agent" % pid)
+            _paused.append(pid)
+            os.kill(pid, signal.SIGSTOP)
+
+    def __exit__(self, *_exc):
+        if self.pids:
+            resume_all()
+            time.sleep(DRAIN_S)
+
+
+def resume_all():
+    while _paused:
+        pid = _paused.pop()
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,10 +446,11 @@ def proc_cpu(pid):
 
 
 class Side:
-    def __init__(self, label, ns, ip, counters, translators, bystanders):
+    def __init__(self, label, ns, ip, counters, translators, bystanders, pause=()):
         self.label, self.ns, self.ip = label, ns, ip
         self.counters = counters  # () -> dict of path counters
         self.translators, self.bystanders = translators, bystanders  # PIDs
+        self.pause = list(pause)  # PIDs stopped during this side's tests
 
     def exec(self, i, cmd):
         return ["ip", "netns", "exec", self.ns[i]] + cmd
@@ -430,6 +474,11 @@ def listening(pid, port):
 def iperf(side, args, duration):
     """One iperf3 test VM1 -> VM2: a one-off server in VM2, stopped by PID; client JSON.
     Returns (json, cpu) where cpu holds the CPU deltas over the client's run."""
+    with paused(side.pause):
+        return _iperf(side, args, duration)
+
+
+def _iperf(side, args, duration):
     err = "?"
     for _attempt in (1, 2, 3):
         srv = subprocess.Popen(side.exec(2, ["iperf3", "-s", "-1", "-p", IPERF_PORT]),
@@ -472,6 +521,7 @@ def tcp_test(side):
     return {"gbps": d["end"]["sum_received"]["bits_per_second"] / 1e9,
             "retr": d["end"]["sum_sent"].get("retransmits", 0),
             "tr_cores": [x / cpu["dt"] for x in cpu["tr"]],
+            "by_cores": cpu["by"] / cpu["dt"],
             "busy_cores": cpu["machine"] / cpu["dt"]}
 
 
@@ -501,8 +551,9 @@ def udp_test(side, duration=3):
 
 
 def ping_test(side):
-    r = run(side.exec(1, ["ping", "-n", "-i", "0.01", "-c", "300", "-W", "1", side.ip[2]]),
-            check=False, timeout=60)
+    with paused(side.pause):
+        r = run(side.exec(1, ["ping", "-n", "-i", "0.01", "-c", "300", "-W", "1", side.ip[2]]),
+                check=False, timeout=60)
     t = sorted(float(x) * 1000 for x in re.findall(r"time=([0-9.]+) ms", r.stdout))
     if len(t) < 30:
         raise RuntimeError("%s: ping got %d replies\n%s" % (side.label, len(t), r.stdout[-500:]))
@@ -535,6 +586,8 @@ def row(title, a, b, fmt, unit):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pairs", type=int, default=5)
+    ap.add_argument("--no-pause", action="store_true",
+                    help="keep the agents running during B's tests (they read B's packets)")
     ap.add_argument("--name", default="e6b%d" % (os.getpid() % 100000))
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
     a = ap.parse_args()
@@ -563,7 +616,7 @@ def main():
         A = Side("A", lab.ns, lab.ip, lab.counters, lab.agent_pids, ref.pids)
         B = Side("B", ref.ns, ref.ip,
                  lambda: dict(ref.counters(), sub_vni=lab.counters()["sub_vni"]),
-                 ref.pids, lab.agent_pids)
+                 ref.pids, lab.agent_pids, () if a.no_pause else lab.agent_pids)
         mtu = {"A": [link_stats(lab.ns[i], lab.dev[i])[1] for i in (1, 2)],
                "B": [link_stats(ref.ns[i], "eth0")[1] for i in (1, 2)]}
         if mtu["A"] != mtu["B"]:
@@ -583,8 +636,11 @@ def main():
         print("B: %s %s -> %s %s via tayga h1/h2 on TUN %s, PIDs %s; maps 10.98.0.1 <-> %s, "
               "10.98.0.2 <-> %s" % (B.ns[1], B.ip[1], B.ns[2], B.ip[2], TUN, ref.pids,
                                     ref.v6[1], ref.v6[2]))
-        print("VM interface MTU: A %s, B %s; setup %.0f s; %d pairs, each metric A then B\n"
-              % (mtu["A"], mtu["B"], time.monotonic() - t_start, a.pairs))
+        print("VM interface MTU: A %s, B %s; during B's tests the agents are %s"
+              % (mtu["A"], mtu["B"], "left running (--no-pause): they read B's packets too"
+                 if a.no_pause else "stopped (SIGSTOP, --no-pause to keep them running)"))
+        print("setup %.0f s; %d pairs, each metric A then B\n" % (time.monotonic() - t_start,
+                                                                 a.pairs))
         sys.stdout.flush()
         res = {"A": [], "B": []}
         for p in range(a.pairs):
@@ -599,14 +655,16 @@ def main():
             for lb in ("A", "B"):
                 x = pair[lb]
                 u = x["udp"]
-                print("pair %d %s: tcp %.3f Gbit/s (retr %d, translators h1 %.2f h2 %.2f cores) "
+                print("pair %d %s: tcp %.3f Gbit/s (retr %d, translators h1 %.2f h2 %.2f cores, "
+                      "bystanders %.2f) "
                       "| udp64 sent %.1f kpps, delivered %.1f kpps, loss %.1f%%, translators "
                       "%.0f ns/pkt (h1 %.2f, h2 %.2f cores), machine %.0f ns/pkt (%.2f cores), "
                       "bystanders %.0f ns/pkt | ping p50 %.0f p99 %.0f us"
                       % (p + 1, lb, x["tcp"]["gbps"], x["tcp"]["retr"], x["tcp"]["tr_cores"][0],
-                         x["tcp"]["tr_cores"][1], u["sent_pps"] / 1e3, u["pps"] / 1e3,
-                         u["loss"], u["tr_ns"], u["tr_cores"][0], u["tr_cores"][1], u["sys_ns"],
-                         u["busy_cores"], u["by_ns"], x["ping"]["p50"], x["ping"]["p99"]))
+                         x["tcp"]["tr_cores"][1], x["tcp"]["by_cores"], u["sent_pps"] / 1e3,
+                         u["pps"] / 1e3, u["loss"], u["tr_ns"], u["tr_cores"][0],
+                         u["tr_cores"][1], u["sys_ns"], u["busy_cores"], u["by_ns"],
+                         x["ping"]["p50"], x["ping"]["p99"]))
                 q = u["path"]
                 if lb == "A":
                     print("         A udp64 path: client sent %d; VM1 TAP dropped %d (agent h1 "
@@ -645,6 +703,15 @@ def main():
             [c[0] for c in col("B", "tcp", "tr_cores")], "%.2f", "cores")
         row("translator h2 busy", [c[1] for c in col("A", "tcp", "tr_cores")],
             [c[1] for c in col("B", "tcp", "tr_cores")], "%.2f", "cores")
+        r["tcp_cpu"] = row("translators h1+h2 per Gbit/s",
+                           [sum(c) / g for c, g in zip(col("A", "tcp", "tr_cores"),
+                                                       col("A", "tcp", "gbps"))],
+                           [sum(c) / g for c, g in zip(col("B", "tcp", "tr_cores"),
+                                                       col("B", "tcp", "gbps"))],
+                           "%.2f", "cores")
+        print("  %-38s A %-22s B %s" % ("bystanders busy [cores]",
+                                         med_range(col("A", "tcp", "by_cores"), "%.2f"),
+                                         med_range(col("B", "tcp", "by_cores"), "%.2f")))
         row("machine busy", col("A", "tcp", "busy_cores"), col("B", "tcp", "busy_cores"),
             "%.2f", "cores")
         print(" 2. UDP 64-byte payload, unlimited offered load (-b 0), 3 s")
@@ -676,11 +743,19 @@ def main():
 
         print("\nSummary (A = Veneer embed6, B = TAYGA SIIT; A/B medians of per-pair ratios)")
         print("  TCP throughput A/B                %.3f" % r["tcp"])
+        print("  translator CPU per Gbit/s A/B     %.2f (TCP)" % r["tcp_cpu"])
         print("  64-byte delivered pps A/B         %.3f" % r["pps"])
         print("  RTT p50 A/B                       %.2f   p99 A/B %.2f" % (r["p50"], r["p99"]))
-        print("  translator CPU per packet A/B     %.2f" % r["cpu"])
-        print("  machine CPU per packet A/B        %.2f (B's includes the agents reading B's "
-              "packets: %s ns/pkt)" % (r["mcpu"], med_range(col("B", "udp", "by_ns"), "%.0f")))
+        print("  translator CPU per packet A/B     %.2f (64-byte UDP)" % r["cpu"])
+        print("  machine CPU per packet A/B        %.2f (64-byte UDP; B's includes the agents "
+              "reading B's packets: %s ns/pkt)" % (r["mcpu"],
+                                                   med_range(col("B", "udp", "by_ns"), "%.0f")))
+        lost = 0
+        for h in ("h1", "h2"):
+            with open("%s/agent-%s.log" % (lab.dir, h), errors="replace") as f:
+                lost += f.read().count("veneerd connection lost")
+        print("  agents' control channel lost during the run: %d time(s)%s"
+              % (lost, "" if a.no_pause else " (agents paused during B)"))
         print("  background load: %.2f cores busy before the run, %.2f after (of %d)"
               % (bg0, background(), os.cpu_count()))
         print("  total run time %.0f s" % (time.monotonic() - t_start))
