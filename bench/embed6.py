@@ -747,9 +747,9 @@ def main():
         print("  64-byte delivered pps A/B         %.3f" % r["pps"])
         print("  RTT p50 A/B                       %.2f   p99 A/B %.2f" % (r["p50"], r["p99"]))
         print("  translator CPU per packet A/B     %.2f (64-byte UDP)" % r["cpu"])
-        print("  machine CPU per packet A/B        %.2f (64-byte UDP; B's includes the agents "
-              "reading B's packets: %s ns/pkt)" % (r["mcpu"],
-                                                   med_range(col("B", "udp", "by_ns"), "%.0f")))
+        print("  machine CPU per packet A/B        %.2f (64-byte UDP%s)" % (
+            r["mcpu"], "" if not a.no_pause else "; B's includes the agents reading B's "
+            "packets: %s ns/pkt" % med_range(col("B", "udp", "by_ns"), "%.0f")))
         lost = 0
         for h in ("h1", "h2"):
             with open("%s/agent-%s.log" % (lab.dir, h), errors="replace") as f:

@@ -14,6 +14,8 @@ PKGS=(
   # the lab and the topology tests: VMs in namespaces with real DHCP clients and tools
   iproute2 isc-dhcp-client udhcpc iputils-ping traceroute python3-scapy iperf3 procps tcpdump
   tshark
+  # benchmarks: the references they compare with
+  tayga
 )
 
 missing=()
