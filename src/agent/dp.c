@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -317,6 +318,37 @@ dp_on_packet(struct ev_io *io, uint32_t events, void *arg)
 }
 
 /*
+ * A classic BPF program for the packet socket: accept only IPv6 packets whose destination
+ * lies in this host's prefix, so the host's other IPv6 traffic never wakes the agent.
+ */
+static int
+dp_prefix_filter(int fd, const struct e6_layout *l)
+{
+	struct sock_filter code[3 * 3 + 2];
+	struct sock_fprog prog;
+	unsigned n = 0, words = (l->plen + 31) / 32;
+
+	for (unsigned w = 0; w < words; w++) {
+		unsigned bits = l->plen - 32 * w >= 32 ? 32 : l->plen - 32 * w;
+		uint32_t mask = bits == 32 ? 0xffffffffu : ~(0xffffffffu >> bits);
+		uint32_t val = ((uint32_t)l->prefix[4 * w] << 24 | (uint32_t)l->prefix[4 * w + 1] << 16 |
+		    (uint32_t)l->prefix[4 * w + 2] << 8 | l->prefix[4 * w + 3]) & mask;
+		unsigned left = words - w - 1; /* word checks after this one */
+
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 24 + 4 * w);
+		code[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, mask);
+		/* Equal: on to the next word (or accept); else jump to the drop at the end. */
+		code[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, val, 0,
+		    (uint8_t)(3 * left + 1));
+	}
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffff);
+	code[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	prog.len = (unsigned short)n;
+	prog.filter = code;
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
+/*
  * embed6 needs no tunnel socket: IPv6 packets are written raw (the kernel routes them
  * to the substrate routers) and read from the substrate interface with a packet socket,
  * since their destinations are not addresses of this host.
@@ -349,6 +381,8 @@ dp_embed6(struct agent *a)
 		log_warn("embed6 sockets");
 		return -1;
 	}
+	if (dp_prefix_filter(dp->pkt_fd, &dp->layout) < 0)
+		log_warn("packet filter: every IPv6 packet of the interface will be read");
 	setsockopt(dp->pkt_fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
 	setsockopt(dp->raw6_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz));
 	if ((dp->pkt_io = ev_io_add(a->loop, dp->pkt_fd, EPOLLIN, dp_on_packet, dp)) == NULL)
