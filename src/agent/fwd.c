@@ -235,7 +235,7 @@ fwd_route(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f, uint8_
     size_t len)
 {
 	const struct fib_net *net = lp->fp->net;
-	const struct fib_router *r = lp->fp->sub->rtr, *prev = NULL;
+	const struct fib_router *r = lp->fp->sub->rtr;
 	uint32_t at = lp->fp->sub->gw, hash = fwd_hash(&f->ip);
 	struct wbuf w = wbuf_make(frame, len);
 
@@ -276,12 +276,10 @@ fwd_route(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f, uint8_
 			dp_drop(dp, lp, DP_BLACKHOLE);
 			return;
 		default:
-			prev = r;
 			r = map_get(&net->by_router, e->target);
 			at = r ? r->addr : 0;
 		}
 	}
-	(void)prev;
 	dp_drop(dp, lp, DP_LOOP);
 }
 

@@ -310,3 +310,17 @@ addr_parse_endpoint(const char *text, struct sockaddr_storage *ss, unsigned *len
 	*len = sizeof(struct sockaddr_in);
 	return inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1 ? 0 : -1;
 }
+
+int
+addr4_is_host(uint32_t a)
+{
+	return a != 0 && (a >> 28) < 14;
+}
+
+int
+addr6_is_host(const uint8_t a[16])
+{
+	static const uint8_t zero[15];
+
+	return a[0] != 0xff && (memcmp(a, zero, 15) != 0 || a[15] > 1);
+}

@@ -64,6 +64,13 @@ struct sockaddr_storage;
  */
 int addr_parse_endpoint(const char *text, struct sockaddr_storage *ss, unsigned *len);
 
+/*
+ * May this address be a host's own (a substrate address)? Refuses 0.0.0.0, multicast,
+ * class E and broadcast for IPv4; ::, ::1 and multicast for IPv6.
+ */
+int addr4_is_host(uint32_t a);
+int addr6_is_host(const uint8_t a[16]);
+
 /* Accepts "aa:bb:cc:dd:ee:ff" (either case). */
 int mac_parse(const char *s, uint8_t out[6]);
 void mac_fmt(const uint8_t m[6], char buf[MAC_STRLEN]);

@@ -543,8 +543,7 @@ api_list(struct api_req *req, struct api_resp *resp, const struct api_kind *k,
 
 		if (count++ == limit) {
 			o = json_array_get(items, json_array_size(items) - 1);
-			json_object_set(resp->body, "next", json_object_get(o, k->idcol[0] == 'n' ?
-			    "name" : "id"));
+			json_object_set(resp->body, "next", json_object_get(o, "id"));
 			break;
 		}
 		json_array_append_new(items, k->to_json(req, s));

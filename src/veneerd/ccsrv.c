@@ -227,21 +227,14 @@ ccsrv_changed(struct ccsrv *cs)
 		ev_timer_arm(cs->kick, 0);
 }
 
-/* The same rule as the API's for a host address: unicast, not unspecified. */
+/* The API's rule for a host address (addr.h), on the wire form. */
 static int
 ccsrv_unicast(const struct cc_addr *a)
 {
-	static const uint8_t zero[16];
-
-	if (a->family == 4) {
-		uint32_t v = (uint32_t)a->a[0] << 24 | (uint32_t)a->a[1] << 16 |
-		    (uint32_t)a->a[2] << 8 | a->a[3];
-
-		return v != 0 && (v >> 28) < 14;
-	}
-	if (a->family == 6)
-		return a->a[0] != 0xff && memcmp(a->a, zero, 15) != 0;
-	return 0;
+	if (a->family == 4)
+		return addr4_is_host((uint32_t)a->a[0] << 24 | (uint32_t)a->a[1] << 16 |
+		    (uint32_t)a->a[2] << 8 | a->a[3]);
+	return a->family == 6 && addr6_is_host(a->a);
 }
 
 /* Does prefix overlap the embed6 prefix of a host other than self? */

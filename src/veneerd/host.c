@@ -53,15 +53,14 @@ host_canon_address(struct api_resp *resp, const char *in, char *out)
 	uint8_t a6[16];
 
 	if (addr4_parse(in, &a4) == 0) {
-		if (a4 == 0 || (a4 >> 28) >= 14 || a4 == 0xffffffff)
+		if (!addr4_is_host(a4))
 			return api_err(resp, 400, "invalid_value", "address", "address %s is not a "
 			    "unicast address", in), -1;
 		addr4_fmt(a4, out);
 		return 0;
 	}
 	addr6_parse(in, a6);
-	if (a6[0] == 0xff || (memcmp(a6, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15) == 0 &&
-	    a6[15] <= 1))
+	if (!addr6_is_host(a6))
 		return api_err(resp, 400, "invalid_value", "address", "address %s is not a unicast "
 		    "address", in), -1;
 	addr6_fmt(a6, out);

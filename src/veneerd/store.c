@@ -331,9 +331,10 @@ store_meta_set(struct store *st, const char *key, int64_t v)
 int
 store_begin(struct store *st, int write)
 {
-	int rc = sqlite3_step(store_q(st, write ? "BEGIN IMMEDIATE" : "BEGIN", ""));
+	sqlite3_stmt *s = store_q(st, write ? "BEGIN IMMEDIATE" : "BEGIN", "");
+	int rc = sqlite3_step(s);
 
-	sqlite3_reset(store_q(st, write ? "BEGIN IMMEDIATE" : "BEGIN", ""));
+	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return rc;
 	st->in_write = write;
@@ -358,6 +359,7 @@ int
 store_commit(struct store *st)
 {
 	struct timespec a, b;
+	sqlite3_stmt *s;
 	int rc;
 
 	if (st->failed) {
@@ -367,8 +369,9 @@ store_commit(struct store *st)
 		return SQLITE_ABORT;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	rc = sqlite3_step(store_q(st, "COMMIT", ""));
-	sqlite3_reset(store_q(st, "COMMIT", ""));
+	s = store_q(st, "COMMIT", "");
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (rc != SQLITE_DONE) {
 		st->stats.commit_failures++;
@@ -390,8 +393,10 @@ void
 store_rollback(struct store *st)
 {
 	if (sqlite3_get_autocommit(st->db) == 0) {
-		sqlite3_step(store_q(st, "ROLLBACK", ""));
-		sqlite3_reset(store_q(st, "ROLLBACK", ""));
+		sqlite3_stmt *s = store_q(st, "ROLLBACK", "");
+
+		sqlite3_step(s);
+		sqlite3_reset(s);
 	}
 	st->in_write = 0;
 	st->bumped = 0;
