@@ -1,0 +1,2 @@
+/* bgp_attr.c: being written. */
+typedef int bgp_attr_placeholder;
