@@ -28,6 +28,15 @@ struct astate {
 	struct map subnets; /* id -> struct cc_subnet */
 	struct map ports;   /* id -> struct cc_port */
 	struct map routes;  /* id -> struct cc_route */
+	struct map lroutes; /* id -> struct cc_lroute */
+	struct map bgpconf; /* network, router or port id -> struct abgpconf (routerd only) */
+};
+
+/* BGP settings of one object as veneerd sent them (JSON text, NUL-terminated). */
+struct abgpconf {
+	uint8_t kind; /* CC_NET, CC_ROUTER or CC_PORT */
+	uint16_t len;
+	char json[];
 };
 
 struct agent_cfg {
@@ -39,6 +48,7 @@ struct agent_cfg {
 	uint8_t encap;       /* enum cc_encap */
 	const char *ctl_path;
 	const char *run_dir; /* runtime state kept across restarts (VM attachments) */
+	uint8_t role;        /* enum cc_role: veneer-routerd reuses this sync client */
 };
 
 struct agent_stats {
@@ -70,6 +80,10 @@ struct agent {
 	uint64_t last_rx_ms;
 	struct agent_stats stats;
 	struct dp *dp;
+	/* Called after each applied batch (the agent recompiles its data plane). */
+	void (*on_update)(struct agent *a);
+	/* The program that embeds this sync client (veneer-routerd keeps its state here). */
+	void *owner;
 	/* The local control socket. */
 	int ctl_fd;
 	struct ev_io *ctl_io;

@@ -116,6 +116,7 @@ main(int argc, char **argv)
 		fatalx("control socket");
 	if (dp_start(&a) < 0)
 		fatalx("data plane");
+	a.on_update = dp_update;
 	if (sync_start(&a) < 0)
 		fatalx("control channel");
 	log_info("host %s, substrate %s, veneerd %s", a.cfg.host, a.cfg.address, a.cfg.veneerd);

@@ -40,6 +40,8 @@ astate_free(struct astate *st)
 	astate_clear(&st->subnets);
 	astate_clear(&st->ports);
 	astate_clear(&st->routes);
+	astate_clear(&st->lroutes);
+	astate_clear(&st->bgpconf);
 	free(st);
 }
 
@@ -56,6 +58,26 @@ astate_put(struct map *m, const char *key, const void *obj, size_t size)
 	free(map_put(m, key, copy, &failed));
 	if (failed) {
 		free(copy);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+astate_put_conf(struct astate *st, const struct cc_bgpconf *b)
+{
+	struct abgpconf *c = malloc(sizeof(*c) + b->len + 1u);
+	int failed = 0;
+
+	if (c == NULL)
+		return -1;
+	c->kind = b->kind;
+	c->len = b->len;
+	memcpy(c->json, b->json, b->len);
+	c->json[b->len] = '\0';
+	free(map_put(&st->bgpconf, b->id, c, &failed));
+	if (failed) {
+		free(c);
 		return -1;
 	}
 	return 0;
@@ -88,15 +110,21 @@ astate_collect(const char *key, void *val, void *arg)
 	snprintf(d->keys[d->n++], CC_HOST_LEN, "%s", key);
 }
 
-/* Removes every value of m whose network id (at offset off) is net. */
+/*
+ * Removes every value of m whose network id (at offset off) is net, and the entries of the
+ * same ids in also (BGP settings go with their router or port).
+ */
 static void
-astate_drop_net(struct map *m, const char *net, size_t off)
+astate_drop_net(struct map *m, const char *net, size_t off, struct map *also)
 {
 	struct astate_drop d = {m, net, off, NULL, 0, 0};
 
 	map_each(m, astate_collect, &d);
-	for (size_t i = 0; i < d.n; i++)
+	for (size_t i = 0; i < d.n; i++) {
 		free(map_del(m, d.keys[i]));
+		if (also)
+			free(map_del(also, d.keys[i]));
+	}
 	free(d.keys);
 }
 
@@ -111,14 +139,18 @@ astate_delete(struct astate *st, const struct cc_delete *d)
 		break;
 	case CC_NET:
 		/* A network leaves with everything in it. */
-		astate_drop_net(&st->routers, d->id, offsetof(struct cc_router, network));
-		astate_drop_net(&st->links, d->id, offsetof(struct cc_link, network));
-		astate_drop_net(&st->subnets, d->id, offsetof(struct cc_subnet, network));
-		astate_drop_net(&st->ports, d->id, offsetof(struct cc_port, network));
-		astate_drop_net(&st->routes, d->id, offsetof(struct cc_route, network));
+		astate_drop_net(&st->routers, d->id, offsetof(struct cc_router, network),
+		    &st->bgpconf);
+		astate_drop_net(&st->links, d->id, offsetof(struct cc_link, network), NULL);
+		astate_drop_net(&st->subnets, d->id, offsetof(struct cc_subnet, network), NULL);
+		astate_drop_net(&st->ports, d->id, offsetof(struct cc_port, network), &st->bgpconf);
+		astate_drop_net(&st->routes, d->id, offsetof(struct cc_route, network), NULL);
+		astate_drop_net(&st->lroutes, d->id, offsetof(struct cc_lroute, network), NULL);
+		free(map_del(&st->bgpconf, d->id));
 		m = &st->nets;
 		break;
 	case CC_ROUTER:
+		free(map_del(&st->bgpconf, d->id));
 		m = &st->routers;
 		break;
 	case CC_LINK:
@@ -128,10 +160,14 @@ astate_delete(struct astate *st, const struct cc_delete *d)
 		m = &st->subnets;
 		break;
 	case CC_PORT:
+		free(map_del(&st->bgpconf, d->id));
 		m = &st->ports;
 		break;
 	case CC_ROUTE:
 		m = &st->routes;
+		break;
+	case CC_LROUTE:
+		m = &st->lroutes;
 		break;
 	default:
 		return;
@@ -157,6 +193,10 @@ astate_apply(struct astate *st, const struct cc_msg *m)
 		return astate_put(&st->ports, m->u.port.id, &m->u.port, sizeof(m->u.port));
 	case CC_ROUTE:
 		return astate_put(&st->routes, m->u.route.id, &m->u.route, sizeof(m->u.route));
+	case CC_LROUTE:
+		return astate_put(&st->lroutes, m->u.lroute.id, &m->u.lroute, sizeof(m->u.lroute));
+	case CC_BGPCONF:
+		return astate_put_conf(st, &m->u.bgpconf);
 	case CC_DELETE:
 		astate_delete(st, &m->u.del);
 		return 0;

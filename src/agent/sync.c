@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "dp.h"
 #include "conn.h"
 #include "ev.h"
 #include "log.h"
@@ -44,6 +43,10 @@ sync_batch_reset(struct agent *a)
 {
 	astate_free(a->building);
 	a->building = NULL;
+	/* BGP settings are views into the receive buffer: queued ones hold copies. */
+	for (size_t i = 0; i < a->npending; i++)
+		if (a->pending[i].type == CC_BGPCONF)
+			free((void *)(uintptr_t)a->pending[i].u.bgpconf.json);
 	a->npending = 0;
 	a->in_batch = 0;
 }
@@ -101,6 +104,7 @@ sync_send_hello(struct agent *a)
 	snprintf(h->host, sizeof(h->host), "%s", a->cfg.host);
 	snprintf(h->credential, sizeof(h->credential), "%s", a->cfg.token);
 	h->encap = a->cfg.encap;
+	h->role = a->cfg.role;
 	if (addr4_parse(a->cfg.address, &a4) == 0) {
 		h->address.family = 4;
 		h->address.len = 32;
@@ -153,7 +157,8 @@ sync_end(struct agent *a, uint64_t rev, uint64_t nonce)
 	}
 	a->live->revision = rev;
 	a->live->nonce = nonce;
-	dp_update(a);
+	if (a->on_update)
+		a->on_update(a);
 	a->stats.last_batch_us = sync_now_us() - a->batch_start_us;
 	sync_batch_reset(a);
 	log_debug(LOG_SUB_CTL, "applied revision %llu", (unsigned long long)rev);
@@ -200,7 +205,16 @@ sync_object(struct agent *a, const struct cc_msg *m)
 		a->pending = p;
 		a->cappending = cap;
 	}
-	a->pending[a->npending++] = *m;
+	a->pending[a->npending] = *m;
+	if (m->type == CC_BGPCONF) {
+		char *copy = malloc(m->u.bgpconf.len + 1u);
+
+		if (copy == NULL)
+			fatalx("out of memory");
+		memcpy(copy, m->u.bgpconf.json, m->u.bgpconf.len);
+		a->pending[a->npending].u.bgpconf.json = copy;
+	}
+	a->npending++;
 }
 
 static void
@@ -241,7 +255,7 @@ sync_on_msg(struct conn *c, const struct cc_msg *m, void *arg)
 		conn_close(c, "refused by veneerd");
 		break;
 	case CC_HOST: case CC_NET: case CC_ROUTER: case CC_LINK: case CC_SUBNET: case CC_PORT:
-	case CC_ROUTE: case CC_DELETE:
+	case CC_ROUTE: case CC_DELETE: case CC_LROUTE: case CC_BGPCONF:
 		sync_object(a, m);
 		break;
 	default:

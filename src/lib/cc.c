@@ -1,10 +1,11 @@
 #include "cc.h"
+#include "cc_int.h"
 
 #include <string.h>
 
 /* --- field codecs: strings are a length byte and printable ASCII without NUL --- */
 
-static int
+int
 cc_get_str(struct cur *c, char *out, size_t cap)
 {
 	uint8_t n = cur_u8(c);
@@ -24,7 +25,7 @@ cc_get_str(struct cur *c, char *out, size_t cap)
 	return cur_ok(c) ? 0 : -1;
 }
 
-static void
+void
 cc_put_str(struct wbuf *w, const char *s)
 {
 	size_t n = strnlen(s, 255);
@@ -53,7 +54,7 @@ cc_put_addr(struct wbuf *w, const struct cc_addr *a)
 	wbuf_bytes(w, a->a, 16);
 }
 
-static void
+void
 cc_get_pfx(struct cur *c, struct pfx4 *p)
 {
 	p->addr = cur_u32(c);
@@ -62,7 +63,7 @@ cc_get_pfx(struct cur *c, struct pfx4 *p)
 		c->failed = 1;
 }
 
-static void
+void
 cc_put_pfx(struct wbuf *w, const struct pfx4 *p)
 {
 	wbuf_u32(w, p->addr);
@@ -82,6 +83,7 @@ cc_dec_hello(struct cur *c, struct cc_msg *m)
 	bad |= cc_get_str(c, h->host, sizeof(h->host));
 	bad |= cc_get_str(c, h->credential, sizeof(h->credential));
 	h->encap = cur_u8(c);
+	h->role = cur_u8(c);
 	cc_get_addr(c, &h->address);
 	cc_get_addr(c, &h->prefix);
 	h->revision = cur_u64(c);
@@ -92,6 +94,8 @@ cc_dec_hello(struct cur *c, struct cc_msg *m)
 	for (unsigned i = 0; i < h->nnets; i++)
 		bad |= cc_get_str(c, h->nets[i], CC_ID_LEN);
 	if (h->encap != CC_ENCAP_VXLAN && h->encap != CC_ENCAP_EMBED6)
+		return CC_E_VALUE;
+	if (h->role > CC_ROLE_ROUTERD)
 		return CC_E_VALUE;
 	return bad ? CC_E_STRING : 0;
 }
@@ -106,6 +110,7 @@ cc_enc_hello(struct wbuf *w, const struct cc_msg *m)
 	cc_put_str(w, h->host);
 	cc_put_str(w, h->credential);
 	wbuf_u8(w, h->encap);
+	wbuf_u8(w, h->role);
 	cc_put_addr(w, &h->address);
 	cc_put_addr(w, &h->prefix);
 	wbuf_u64(w, h->revision);
@@ -196,8 +201,11 @@ cc_dec_host(struct cur *c, struct cc_msg *m)
 
 	h->encap = cur_u8(c);
 	h->up = cur_u8(c);
+	h->role = cur_u8(c);
 	cc_get_addr(c, &h->address);
 	cc_get_addr(c, &h->prefix);
+	if (h->role > CC_ROLE_ROUTERD)
+		return CC_E_VALUE;
 	return bad ? CC_E_STRING : 0;
 }
 
@@ -209,6 +217,7 @@ cc_enc_host(struct wbuf *w, const struct cc_msg *m)
 	cc_put_str(w, h->name);
 	wbuf_u8(w, h->encap);
 	wbuf_u8(w, h->up);
+	wbuf_u8(w, h->role);
 	cc_put_addr(w, &h->address);
 	cc_put_addr(w, &h->prefix);
 }
@@ -387,7 +396,8 @@ cc_dec_delete(struct cur *c, struct cc_msg *m)
 	m->u.del.kind = cur_u8(c);
 	if (cc_get_str(c, m->u.del.id, sizeof(m->u.del.id)))
 		return CC_E_STRING;
-	return m->u.del.kind >= CC_HOST && m->u.del.kind <= CC_ROUTE ? 0 : CC_E_VALUE;
+	return (m->u.del.kind >= CC_HOST && m->u.del.kind <= CC_ROUTE) ||
+	    m->u.del.kind == CC_LROUTE ? 0 : CC_E_VALUE;
 }
 
 static void
@@ -488,6 +498,11 @@ static const struct {
 	[CC_DELETE] = {"delete", cc_dec_delete, cc_enc_delete},
 	[CC_PORT_STATE] = {"port_state", cc_dec_port_state, cc_enc_port_state},
 	[CC_STATS] = {"stats", cc_dec_stats, cc_enc_stats},
+	[CC_LROUTE] = {"lroute", cc_dec_lroute, cc_enc_lroute},
+	[CC_BGPCONF] = {"bgpconf", cc_dec_bgpconf, cc_enc_bgpconf},
+	[CC_LEARNED] = {"learned", cc_dec_learned, cc_enc_learned},
+	[CC_UNLEARN] = {"unlearn", cc_dec_unlearn, cc_enc_unlearn},
+	[CC_BGPSESS] = {"bgpsess", cc_dec_bgpsess, cc_enc_bgpsess},
 };
 
 const char *

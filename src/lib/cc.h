@@ -53,6 +53,11 @@ enum cc_type {
 	CC_DELETE,
 	CC_PORT_STATE,
 	CC_STATS,
+	CC_LROUTE,   /* veneerd -> agents, routerd: an installed learned route */
+	CC_BGPCONF,  /* veneerd -> routerd: BGP settings of a network, router or port */
+	CC_LEARNED,  /* routerd -> veneerd: a route received from a port, with its verdict */
+	CC_UNLEARN,  /* routerd -> veneerd: a route (or all routes) of a port gone */
+	CC_BGPSESS,  /* routerd -> veneerd: the state of a port's session */
 	CC_TYPE_MAX,
 };
 
@@ -72,6 +77,12 @@ enum cc_encap {
 	CC_ENCAP_EMBED6 = 2,
 };
 
+/* What a registering endpoint is: a host's agent, or the routing manager. */
+enum cc_role {
+	CC_ROLE_AGENT = 0,
+	CC_ROLE_ROUTERD = 1,
+};
+
 enum cc_batch {
 	CC_SNAPSHOT = 1,
 	CC_DELTA = 2,
@@ -89,6 +100,7 @@ struct cc_hello {
 	char host[CC_HOST_LEN];
 	char credential[CC_CRED_LEN];
 	uint8_t encap;
+	uint8_t role; /* enum cc_role */
 	struct cc_addr address;
 	struct cc_addr prefix;
 	uint64_t revision; /* what the agent holds; 0 = nothing */
@@ -122,6 +134,7 @@ struct cc_host {
 	char name[CC_HOST_LEN];
 	uint8_t encap;
 	uint8_t up;
+	uint8_t role; /* enum cc_role */
 	struct cc_addr address;
 	struct cc_addr prefix;
 };
@@ -191,6 +204,69 @@ struct cc_route {
 	char target[CC_ID_LEN]; /* "" for blackhole */
 };
 
+/* A learned route in the FIB: accepted by policy and best (or one of an ECMP set). */
+enum cc_lroute_flag {
+	CC_LR_OVERRIDE = 1 << 0, /* may replace a connected subnet route (import policy) */
+};
+
+struct cc_lroute {
+	char id[CC_ID_LEN];
+	char network[CC_ID_LEN];
+	char router[CC_ID_LEN];
+	struct pfx4 dst;
+	char port[CC_ID_LEN];   /* the next hop port */
+	uint8_t flags;
+};
+
+/*
+ * BGP settings travel as the API's own JSON (compact, ASCII): they are many optional,
+ * nested fields that only routerd reads, and veneerd has validated them already. The
+ * decoder keeps a view into the message; a holder must copy it.
+ */
+#define CC_MAX_JSON 16384
+struct cc_bgpconf {
+	uint8_t kind;           /* CC_NET, CC_ROUTER or CC_PORT */
+	char id[CC_ID_LEN];
+	uint16_t len;
+	const char *json;
+};
+
+enum cc_learned_status {
+	CC_LEARN_ACCEPTED = 1,
+	CC_LEARN_REJECTED = 2,
+};
+
+#define CC_REASON_LEN 96
+struct cc_learned {
+	char port[CC_ID_LEN];   /* the announcing port */
+	struct pfx4 dst;
+	uint32_t nexthop;
+	char nexthop_port[CC_ID_LEN]; /* "" when the next hop is no port of the subnet */
+	uint8_t status;         /* enum cc_learned_status */
+	uint8_t selected;
+	uint8_t override;
+	char reason[CC_REASON_LEN];
+	uint16_t len;           /* attributes as JSON: a view, like cc_bgpconf */
+	const char *attrs;
+};
+
+struct cc_unlearn {
+	char port[CC_ID_LEN];
+	uint8_t all;            /* every route of the port (dst ignored) */
+	struct pfx4 dst;
+};
+
+struct cc_bgpsess {
+	char port[CC_ID_LEN];
+	uint8_t state;          /* enum bgp_state values: 0 idle .. 5 established */
+	uint64_t since_ms;      /* wall clock of the last state change */
+	uint32_t peer_asn;
+	uint32_t peer_id;
+	uint16_t hold;
+	uint32_t received, accepted, rejected;
+	char last_error[CC_REASON_LEN];
+};
+
 struct cc_delete {
 	uint8_t kind; /* the enum cc_type of the object: CC_HOST ... CC_ROUTE */
 	char id[CC_HOST_LEN];
@@ -245,6 +321,11 @@ struct cc_msg {
 		struct cc_delete del;
 		struct cc_port_state port_state;
 		struct cc_stats stats;
+		struct cc_lroute lroute;
+		struct cc_bgpconf bgpconf;
+		struct cc_learned learned;
+		struct cc_unlearn unlearn;
+		struct cc_bgpsess bgpsess;
 	} u;
 };
 

@@ -4,6 +4,7 @@
 
 #include "addr.h"
 #include "conn.h"
+#include "log.h"
 #include "util.h"
 #include "vd.h"
 #include "ccsrv.h"
@@ -43,10 +44,11 @@ ccnets_free(struct ccnets *s)
 }
 
 int
-ccdump_interest(struct vd *vd, const char *host, struct ccnets *out)
+ccdump_interest(struct vd *vd, const char *host, int role, struct ccnets *out)
 {
-	sqlite3_stmt *s = store_q(vd->st, "SELECT DISTINCT network FROM ports WHERE host = ?",
-	    "s", host);
+	sqlite3_stmt *s = role == CC_ROLE_ROUTERD ? store_q(vd->st, "SELECT DISTINCT network "
+	    "FROM ports WHERE routing = 1", "") : store_q(vd->st, "SELECT DISTINCT network FROM "
+	    "ports WHERE host = ?", "s", host);
 	int rc = 0;
 
 	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW)
@@ -103,10 +105,12 @@ ccdump_host_row(struct conn *c, sqlite3_stmt *s)
 	m.u.host.encap = strcmp(encap, "embed6") == 0 ? CC_ENCAP_EMBED6 : CC_ENCAP_VXLAN;
 	ccdump_addr((const char *)sqlite3_column_text(s, 3), &m.u.host.prefix);
 	m.u.host.up = strcmp((const char *)sqlite3_column_text(s, 4), "up") == 0;
+	m.u.host.role = strcmp((const char *)sqlite3_column_text(s, 5), "routerd") == 0 ?
+	    CC_ROLE_ROUTERD : CC_ROLE_AGENT;
 	return conn_send(c, &m);
 }
 
-#define HOST_SQL "SELECT name, address, encap, prefix, state FROM hosts"
+#define HOST_SQL "SELECT name, address, encap, prefix, state, role FROM hosts"
 
 static int
 ccdump_net_row(struct vd *vd, struct conn *c, sqlite3_stmt *s)
@@ -215,8 +219,70 @@ ccdump_route_row(struct conn *c, sqlite3_stmt *s)
 	return conn_send(c, &m);
 }
 
+static int
+ccdump_lroute_row(struct conn *c, sqlite3_stmt *s)
+{
+	struct cc_msg m = {.type = CC_LROUTE};
+
+	ccdump_str(m.u.lroute.id, sizeof(m.u.lroute.id), s, 0);
+	ccdump_str(m.u.lroute.network, sizeof(m.u.lroute.network), s, 1);
+	ccdump_str(m.u.lroute.router, sizeof(m.u.lroute.router), s, 2);
+	m.u.lroute.dst.addr = (uint32_t)sqlite3_column_int64(s, 3);
+	m.u.lroute.dst.len = (uint8_t)sqlite3_column_int(s, 4);
+	ccdump_str(m.u.lroute.port, sizeof(m.u.lroute.port), s, 5);
+	m.u.lroute.flags = sqlite3_column_int(s, 6) ? CC_LR_OVERRIDE : 0;
+	return conn_send(c, &m);
+}
+
+/* A BGP settings message for routerd: kind, id and the JSON text. */
+static int
+ccdump_bgpconf(struct conn *c, uint8_t kind, const char *id, const char *json)
+{
+	struct cc_msg m = {.type = CC_BGPCONF};
+	size_t n = strlen(json);
+
+	if (n > CC_MAX_JSON) {
+		log_warnx("BGP settings of %s exceed %d bytes: not sent", id, CC_MAX_JSON);
+		return 0;
+	}
+	m.u.bgpconf.kind = kind;
+	snprintf(m.u.bgpconf.id, sizeof(m.u.bgpconf.id), "%s", id);
+	m.u.bgpconf.len = (uint16_t)n;
+	m.u.bgpconf.json = json;
+	return conn_send(c, &m);
+}
+
+/* The BGP settings that go with a network, router or port row (routerd sessions only). */
+static int
+ccdump_bgp_of(struct vd *vd, struct conn *c, uint8_t type, const char *id)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (type == CC_NET)
+		s = store_q(vd->st, "SELECT json_object('import_policy', json(import_policy)) "
+		    "FROM networks WHERE id = ?", "s", id);
+	else if (type == CC_ROUTER)
+		s = store_q(vd->st, "SELECT json_object('asn', asn, 'hold_time', bgp_hold_time) "
+		    "FROM routers WHERE id = ?", "s", id);
+	else if (type == CC_PORT)
+		s = store_q(vd->st, "SELECT json_object('bgp', json(bgp)) FROM ports WHERE id = ?",
+		    "s", id);
+	else
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		rc = ccdump_bgpconf(c, type, id, (const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	return rc;
+}
+
 /* Per kind: how to select rows (by network, or one by id) and turn one into a message. */
-enum ccdump_kind { K_NET, K_ROUTER, K_LINK, K_SUBNET, K_PORT, K_ROUTE, K_NKINDS };
+enum ccdump_kind { K_NET, K_ROUTER, K_LINK, K_SUBNET, K_PORT, K_ROUTE, K_LROUTE, K_NKINDS };
+
+/* Installed learned routes only: the rest is for the API, not for forwarding. */
+#define LROUTE_SQL "SELECT id, network, router, addr, len, nexthop_port, override FROM " \
+	"learned_routes WHERE status = 'accepted' AND selected = 1 AND nexthop_port IS NOT NULL "
+
 
 static const struct {
 	const char *name;   /* as in the changes table */
@@ -240,11 +306,19 @@ static const struct {
 	[K_ROUTE] = {"route", CC_ROUTE, "SELECT id, network, router, addr, len, target_type, "
 	    "target FROM routes WHERE network = ?", "SELECT id, network, router, addr, len, "
 	    "target_type, target FROM routes WHERE id = ?"},
+	[K_LROUTE] = {"lroute", CC_LROUTE, LROUTE_SQL "AND network = ?", LROUTE_SQL "AND id = ?"},
 };
 
 static int
-ccdump_row(struct vd *vd, struct conn *c, enum ccdump_kind k, sqlite3_stmt *s)
+ccdump_row(struct vd *vd, struct conn *c, int role, enum ccdump_kind k, sqlite3_stmt *s)
 {
+	/* routerd gets each network, router and port with its BGP settings right after it. */
+	if (role == CC_ROLE_ROUTERD && (k == K_NET || k == K_ROUTER || k == K_PORT)) {
+		int rc = ccdump_row(vd, c, CC_ROLE_AGENT, k, s);
+
+		return rc < 0 ? rc : ccdump_bgp_of(vd, c, ccdump_kinds[k].type,
+		    (const char *)sqlite3_column_text(s, 0));
+	}
 	switch (k) {
 	case K_NET:
 		return ccdump_net_row(vd, c, s);
@@ -256,6 +330,8 @@ ccdump_row(struct vd *vd, struct conn *c, enum ccdump_kind k, sqlite3_stmt *s)
 		return ccdump_subnet_row(c, s);
 	case K_PORT:
 		return ccdump_port_row(vd, c, s);
+	case K_LROUTE:
+		return ccdump_lroute_row(c, s);
 	default:
 		return ccdump_route_row(c, s);
 	}
@@ -263,14 +339,14 @@ ccdump_row(struct vd *vd, struct conn *c, enum ccdump_kind k, sqlite3_stmt *s)
 
 /* Sends the rows of sql bound to key; -1 if the connection closed. */
 static int
-ccdump_rows(struct vd *vd, struct conn *c, enum ccdump_kind k, const char *sql,
+ccdump_rows(struct vd *vd, struct conn *c, int role, enum ccdump_kind k, const char *sql,
     const char *key)
 {
 	sqlite3_stmt *s = store_q(vd->st, sql, "s", key);
 	int rc = 0, any = 0;
 
 	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-		rc = ccdump_row(vd, c, k, s);
+		rc = ccdump_row(vd, c, role, k, s);
 		any = 1;
 	}
 	sqlite3_reset(s);
@@ -278,10 +354,10 @@ ccdump_rows(struct vd *vd, struct conn *c, enum ccdump_kind k, const char *sql,
 }
 
 static int
-ccdump_network(struct vd *vd, struct conn *c, const char *net)
+ccdump_network(struct vd *vd, struct conn *c, int role, const char *net)
 {
 	for (int k = 0; k < K_NKINDS; k++)
-		if (ccdump_rows(vd, c, (enum ccdump_kind)k, ccdump_kinds[k].by_net, net) < 0)
+		if (ccdump_rows(vd, c, role, (enum ccdump_kind)k, ccdump_kinds[k].by_net, net) < 0)
 			return -1;
 	return 0;
 }
@@ -299,12 +375,12 @@ ccdump_hosts(struct vd *vd, struct conn *c)
 }
 
 int
-ccdump_snapshot(struct vd *vd, struct conn *c, const struct ccnets *nets)
+ccdump_snapshot(struct vd *vd, struct conn *c, int role, const struct ccnets *nets)
 {
 	if (ccdump_hosts(vd, c) < 0)
 		return -1;
 	for (int i = 0; i < nets->n; i++)
-		if (ccdump_network(vd, c, nets->ids[i]) < 0)
+		if (ccdump_network(vd, c, role, nets->ids[i]) < 0)
 			return -1;
 	return 0;
 }
@@ -321,7 +397,7 @@ ccdump_delete(struct conn *c, uint8_t type, const char *id)
 
 /* One changed object: its current state if it still exists, else its deletion. */
 static int
-ccdump_changed(struct vd *vd, struct conn *c, const char *kind, const char *id)
+ccdump_changed(struct vd *vd, struct conn *c, int role, const char *kind, const char *id)
 {
 	if (strcmp(kind, "host") == 0) {
 		sqlite3_stmt *s = store_q(vd->st, HOST_SQL " WHERE name = ?", "s", id);
@@ -335,7 +411,7 @@ ccdump_changed(struct vd *vd, struct conn *c, const char *kind, const char *id)
 
 		if (strcmp(kind, ccdump_kinds[k].name) != 0)
 			continue;
-		rc = ccdump_rows(vd, c, (enum ccdump_kind)k, ccdump_kinds[k].by_id, id);
+		rc = ccdump_rows(vd, c, role, (enum ccdump_kind)k, ccdump_kinds[k].by_id, id);
 		if (rc == 0)
 			return ccdump_delete(c, ccdump_kinds[k].type, id);
 		return rc < 0 ? -1 : 0;
@@ -344,7 +420,7 @@ ccdump_changed(struct vd *vd, struct conn *c, const char *kind, const char *id)
 }
 
 int
-ccdump_delta(struct vd *vd, struct conn *c, int64_t from, int64_t to,
+ccdump_delta(struct vd *vd, struct conn *c, int role, int64_t from, int64_t to,
     const struct ccnets *had, const struct ccnets *want)
 {
 	sqlite3_stmt *s;
@@ -352,7 +428,7 @@ ccdump_delta(struct vd *vd, struct conn *c, int64_t from, int64_t to,
 
 	for (int i = 0; i < want->n && rc == 0; i++)
 		if (!ccnets_has(had, want->ids[i]))
-			rc = ccdump_network(vd, c, want->ids[i]);
+			rc = ccdump_network(vd, c, role, want->ids[i]);
 	for (int i = 0; i < had->n && rc == 0; i++)
 		if (!ccnets_has(want, had->ids[i]))
 			rc = ccdump_delete(c, CC_NET, had->ids[i]);
@@ -367,7 +443,7 @@ ccdump_delta(struct vd *vd, struct conn *c, int64_t from, int64_t to,
 		if (strcmp(kind, "host") != 0 && (net == NULL || !ccnets_has(had, net) ||
 		    !ccnets_has(want, net)))
 			continue;
-		rc = ccdump_changed(vd, c, kind, (const char *)sqlite3_column_text(s, 1));
+		rc = ccdump_changed(vd, c, role, kind, (const char *)sqlite3_column_text(s, 1));
 	}
 	sqlite3_reset(s);
 	return rc < 0 ? -1 : 0;

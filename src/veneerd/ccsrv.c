@@ -32,6 +32,7 @@ struct ccsess {
 	struct ccsrv *cs;
 	struct conn *conn;
 	int ready;             /* registered */
+	int role;              /* enum cc_role */
 	int dead;
 	char host[CC_HOST_LEN];
 	char peer[64];
@@ -142,7 +143,7 @@ ccsrv_push(struct ccsess *s)
 	if (store_begin(vd->st, 0) != 0)
 		return;
 	rev = store_revision(vd->st);
-	if (ccdump_interest(vd, s->host, &want) < 0) {
+	if (ccdump_interest(vd, s->host, s->role, &want) < 0) {
 		store_rollback(vd->st);
 		ccnets_free(&want);
 		return;
@@ -151,7 +152,7 @@ ccsrv_push(struct ccsess *s)
 	m.u.begin.revision = (uint64_t)rev;
 	rc = conn_send(s->conn, &m);
 	if (rc == 0)
-		rc = ccdump_delta(vd, s->conn, s->acked, rev, &s->nets, &want);
+		rc = ccdump_delta(vd, s->conn, s->role, s->acked, rev, &s->nets, &want);
 	store_rollback(vd->st); /* a read transaction: nothing to commit */
 	if (rc < 0) {
 		ccnets_free(&want);
@@ -182,14 +183,14 @@ ccsrv_snapshot(struct ccsess *s)
 	}
 	rev = store_revision(vd->st);
 	ccnets_free(&s->nets);
-	if (ccdump_interest(vd, s->host, &s->nets) < 0) {
+	if (ccdump_interest(vd, s->host, s->role, &s->nets) < 0) {
 		store_rollback(vd->st);
 		conn_fail(s->conn, 500, "out of memory");
 		return;
 	}
 	m.u.begin.kind = CC_SNAPSHOT;
 	m.u.begin.revision = (uint64_t)rev;
-	if (conn_send(s->conn, &m) == 0 && ccdump_snapshot(vd, s->conn, &s->nets) == 0) {
+	if (conn_send(s->conn, &m) == 0 && ccdump_snapshot(vd, s->conn, s->role, &s->nets) == 0) {
 		m.type = CC_END;
 		m.u.end.revision = (uint64_t)rev;
 		m.u.end.nonce = (uint64_t)store_nonce(vd->st, rev);
@@ -300,10 +301,10 @@ ccsrv_register(struct ccsess *s, const struct cc_hello *h, char *why, size_t why
 	}
 	store_change(st, "host", h->host, "update", NULL);
 	store_x(st, "INSERT INTO hosts (name, address, encap, prefix, state, last_seen, created, "
-	    "revision) VALUES (?1, ?2, ?3, ?4, 'up', ?5, ?5, ?6) ON CONFLICT (name) DO UPDATE SET "
-	    "address = ?2, encap = ?3, prefix = ?4, state = 'up', last_seen = ?5, revision = ?6",
-	    "ssssii", h->host, addr, encap, prefix[0] ? prefix : NULL, (int64_t)time(NULL),
-	    store_bump(st));
+	    "revision, role) VALUES (?1, ?2, ?3, ?4, 'up', ?5, ?5, ?6, ?7) ON CONFLICT (name) DO "
+	    "UPDATE SET address = ?2, encap = ?3, prefix = ?4, state = 'up', last_seen = ?5, "
+	    "revision = ?6, role = ?7", "ssssiis", h->host, addr, encap, prefix[0] ? prefix : NULL,
+	    (int64_t)time(NULL), store_bump(st), h->role == CC_ROLE_ROUTERD ? "routerd" : "agent");
 	if (store_commit(st) != 0)
 		return snprintf(why, whysz, "store commit failed"), -1;
 	ccsrv_changed(cs);
@@ -329,6 +330,7 @@ ccsrv_on_hello(struct ccsess *s, const struct cc_hello *h)
 	}
 	snprintf(s->host, sizeof(s->host), "%s", h->host);
 	s->ready = 1;
+	s->role = h->role;
 	/* A newer session of the same host replaces the old one (ready first: the host stays up). */
 	for (struct ccsess *o = s->cs->sessions; o; o = o->next)
 		if (o != s && o->ready && strcmp(o->host, h->host) == 0)
@@ -387,6 +389,33 @@ ccsrv_on_stats(struct ccsess *s, const struct cc_stats *st)
 	s->ports = ports;
 }
 
+/* Routing manager reports: only a registered routerd may make them. */
+static void
+ccsrv_on_report(struct ccsess *s, const struct cc_msg *m)
+{
+	struct vd *vd = s->cs->vd;
+	int rc;
+
+	if (s->role != CC_ROLE_ROUTERD) {
+		conn_fail(s->conn, 403, "only veneer-routerd reports routes");
+		return;
+	}
+	if (m->type == CC_LEARNED)
+		rc = learned_put(vd, &m->u.learned);
+	else if (m->type == CC_UNLEARN)
+		rc = learned_del(vd, &m->u.unlearn);
+	else
+		rc = learned_session(vd, &m->u.bgpsess);
+	if (rc == -2) {
+		conn_fail(s->conn, 400, "learned route attributes are not a JSON object");
+		return;
+	}
+	if (rc < 0)
+		log_warnx("routerd %s: could not record a %s report", s->host, cc_type_name(m->type));
+	if (rc > 0)
+		ccsrv_changed(s->cs);
+}
+
 static void
 ccsrv_on_msg(struct conn *c, const struct cc_msg *m, void *arg)
 {
@@ -423,6 +452,9 @@ ccsrv_on_msg(struct conn *c, const struct cc_msg *m, void *arg)
 		break;
 	case CC_STATS:
 		ccsrv_on_stats(s, &m->u.stats);
+		break;
+	case CC_LEARNED: case CC_UNLEARN: case CC_BGPSESS:
+		ccsrv_on_report(s, m);
 		break;
 	case CC_ERROR:
 		log_warnx("agent %s: error %u: %s", s->host, m->u.error.code, m->u.error.reason);

@@ -34,23 +34,35 @@ json_t *ccsrv_host_json(struct ccsrv *cs, const char *host);
 /* The counters of a port as its agent last reported them ({rx, tx, drops}), or null. */
 json_t *ccsrv_port_json(struct ccsrv *cs, const char *host, const char *port);
 
-/* ccdump.c: turning the store into messages for one agent. */
+/*
+ * ccdump.c: turning the store into messages for one session. role is the session's
+ * enum cc_role: veneer-routerd also gets the BGP settings of what it holds.
+ */
 int ccnets_has(const struct ccnets *s, const char *id);
 int ccnets_add(struct ccnets *s, const char *id);
 void ccnets_free(struct ccnets *s);
-/* The networks with a port bound to host, now. */
-int ccdump_interest(struct vd *vd, const char *host, struct ccnets *out);
+/* The networks with a port bound to host (an agent), or with a routing port (routerd). */
+int ccdump_interest(struct vd *vd, const char *host, int role, struct ccnets *out);
 /* Sends every host and every object of the networks in nets. -1 if the conn closed. */
-int ccdump_snapshot(struct vd *vd, struct conn *c, const struct ccnets *nets);
+int ccdump_snapshot(struct vd *vd, struct conn *c, int role, const struct ccnets *nets);
 /*
- * Sends what changed in (from, to] for an agent that held `had` and now needs `want`:
+ * Sends what changed in (from, to] for a session that held `had` and now needs `want`:
  * whole networks it gains, deletions of networks it loses, and changed objects.
  */
-int ccdump_delta(struct vd *vd, struct conn *c, int64_t from, int64_t to,
+int ccdump_delta(struct vd *vd, struct conn *c, int role, int64_t from, int64_t to,
     const struct ccnets *had, const struct ccnets *want);
 /* The oldest revision from which a delta can still be computed. */
 int64_t ccdump_floor(struct vd *vd);
 /* Forgets changes older than keep revisions back. */
 void ccdump_prune(struct vd *vd, int64_t keep);
+
+/*
+ * learned.c: what veneer-routerd reports. Each call is one committed transaction; the
+ * return value is 1 when the agents' forwarding changed (a new revision), 0 when not,
+ * -1 on a store failure, -2 on a malformed report (attributes that are not a JSON object).
+ */
+int learned_put(struct vd *vd, const struct cc_learned *l);
+int learned_del(struct vd *vd, const struct cc_unlearn *u);
+int learned_session(struct vd *vd, const struct cc_bgpsess *b);
 
 #endif

@@ -19,15 +19,17 @@ HDR_LEN = 8
 MAX_MSG = 64 * 1024
 
 (HELLO, WELCOME, BEGIN, END, ACK, PING, PONG, ERROR, HOST, NET, ROUTER, LINK, SUBNET, PORT,
- ROUTE, DELETE, PORT_STATE, STATS) = range(1, 19)
-TYPE_MAX = 19  # the first unknown type; a new message type makes the "unknown type" cases fail
+ ROUTE, DELETE, PORT_STATE, STATS, LROUTE, BGPCONF, LEARNED, UNLEARN, BGPSESS) = range(1, 24)
+TYPE_MAX = 24  # the first unknown type; a new message type makes the "unknown type" cases fail
 NAMES = {v: k for k, v in dict(
     HELLO=HELLO, WELCOME=WELCOME, BEGIN=BEGIN, END=END, ACK=ACK, PING=PING, PONG=PONG,
     ERROR=ERROR, HOST=HOST, NET=NET, ROUTER=ROUTER, LINK=LINK, SUBNET=SUBNET, PORT=PORT,
-    ROUTE=ROUTE, DELETE=DELETE, PORT_STATE=PORT_STATE, STATS=STATS).items()}
+    ROUTE=ROUTE, DELETE=DELETE, PORT_STATE=PORT_STATE, STATS=STATS, LROUTE=LROUTE,
+    BGPCONF=BGPCONF, LEARNED=LEARNED, UNLEARN=UNLEARN, BGPSESS=BGPSESS).items()}
 MAX_REASONS, MAX_STAT_PORTS = 64, 800
 
 ENCAP_VXLAN, ENCAP_EMBED6 = 1, 2
+ROLE_AGENT, ROLE_ROUTERD = 0, 1
 SNAPSHOT, DELTA = 1, 2
 
 
@@ -78,10 +80,11 @@ def u64(v):
 
 
 def hello_body(host, credential, address="192.0.2.1", encap=ENCAP_VXLAN, prefix=None,
-               revision=0, nets=(), min_version=VERSION, max_version=VERSION, nonce=0):
+               revision=0, nets=(), min_version=VERSION, max_version=VERSION, nonce=0,
+               role=ROLE_AGENT):
     host_b = host if isinstance(host, bytes) else host.encode()
     cred_b = credential if isinstance(credential, bytes) else credential.encode()
-    body = u8(min_version) + u8(max_version) + s(host_b) + s(cred_b) + u8(encap)
+    body = u8(min_version) + u8(max_version) + s(host_b) + s(cred_b) + u8(encap) + u8(role)
     body += addr(address) + addr(prefix) + u64(revision) + u64(nonce) + u16(len(nets))
     for n in nets:
         body += s(n)
