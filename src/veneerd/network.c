@@ -1,8 +1,10 @@
 /* Networks: a tenant's address space, its VNID, and the main router created with it. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "addr.h"
+#include "bgpapi.h"
 #include "util.h"
 #include "vd.h"
 
@@ -54,11 +56,12 @@ network_json(struct api_req *req, sqlite3_stmt *r)
 {
 	const char *id = (const char *)sqlite3_column_text(r, 0);
 
-	return json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:I}", "id", api_col_str(r, 0),
-	    "tenant", api_col_str(r, 1), "name", api_col_str(r, 2), "cidr",
+	return json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:I}", "id",
+	    api_col_str(r, 0), "tenant", api_col_str(r, 1), "name", api_col_str(r, 2), "cidr",
 	    network_cidrs_json(req->st, id), "vnid", (json_int_t)sqlite3_column_int64(r, 3),
-	    "main_router", api_col_str(r, 4), "created", api_col_time(r, 5), "revision",
-	    (json_int_t)sqlite3_column_int64(r, 6));
+	    "main_router", api_col_str(r, 4), "import_policy",
+	    bgpapi_policy_json((const char *)sqlite3_column_text(r, 7)), "created",
+	    api_col_time(r, 5), "revision", (json_int_t)sqlite3_column_int64(r, 6));
 }
 
 static const struct api_filter network_filters[] = {
@@ -68,7 +71,8 @@ static const struct api_filter network_filters[] = {
 };
 
 const struct api_kind network_kind = {
-	"network", "networks", "id", "id, tenant, name, vnid, main_router, created, revision", 1,
+	"network", "networks", "id",
+	"id, tenant, name, vnid, main_router, created, revision, import_policy", 1,
 	network_filters, network_json,
 };
 
@@ -78,6 +82,30 @@ static const struct jv_field network_spec[] = {
 	{"tenant", JV_ID, JV_ADMIN | JV_CREATE, 0, 0, NULL},
 	{NULL, 0, 0, 0, 0, NULL},
 };
+
+/*
+ * Takes import_policy out of the body (the field table has no object type) and checks it:
+ * *text is the normalized policy to store, or NULL when the body does not set it.
+ */
+static int
+network_policy(struct api_req *req, struct api_resp *resp, char **text)
+{
+	json_t *in = bgpapi_take(req->body, "import_policy"), *pol;
+
+	*text = NULL;
+	if (in == NULL)
+		return 0;
+	if (bgpapi_policy_check(resp, in, "import_policy", &pol) < 0) {
+		json_decref(in);
+		return -1;
+	}
+	*text = json_dumps(pol, JSON_COMPACT);
+	json_decref(pol);
+	json_decref(in);
+	if (*text == NULL)
+		return api_err(resp, 500, "internal", NULL, "out of memory"), -1;
+	return 0;
+}
 
 /* Parses the already-validated cidr member into out; -1 with a 400 on a policy refusal. */
 static int
@@ -175,30 +203,44 @@ int
 network_create(struct api_req *req, struct api_resp *resp)
 {
 	struct pfx4 cidrs[NET_MAX_CIDRS];
-	char id[32], rtr[32];
+	char id[32], rtr[32], *policy = NULL;
 	const char *tenant, *name;
 	int n;
 	int64_t vnid, rev;
 
+	if (network_policy(req, resp, &policy) < 0)
+		return 0;
 	if (api_check_body(req, resp, network_spec, JV_MODE_CREATE) < 0 ||
 	    network_tenant(req, resp, &tenant) < 0 ||
-	    network_parse_cidrs(resp, json_object_get(req->body, "cidr"), cidrs, &n) < 0)
+	    network_parse_cidrs(resp, json_object_get(req->body, "cidr"), cidrs, &n) < 0) {
+		free(policy);
 		return 0;
+	}
 	name = api_str(req, "name");
 	if (store_i(req->st, "SELECT 1 FROM networks WHERE tenant = ? AND name = ?", 0, "ss",
-	    tenant, name) == 1)
+	    tenant, name) == 1) {
+		free(policy);
 		return api_err(resp, 409, "duplicate", "name", "a network named %s exists", name);
+	}
 	if (api_quota(req, resp, "SELECT COUNT(*) FROM networks WHERE tenant = ?", tenant,
-	    VD_MAX_NETWORKS, "networks per tenant"))
+	    VD_MAX_NETWORKS, "networks per tenant")) {
+		free(policy);
 		return 0;
-	if ((vnid = network_alloc_vnid(req)) < 0)
+	}
+	if ((vnid = network_alloc_vnid(req)) < 0) {
+		free(policy);
 		return api_err(resp, 409, "limit_exceeded", NULL, "all 16777215 VNIDs are in use");
+	}
 	util_new_id("net-", id, sizeof(id));
 	util_new_id("rtr-", rtr, sizeof(rtr));
 	rev = api_change(req, "network", id, "create", id);
 	store_x(req->st, "INSERT INTO networks (id, tenant, name, vnid, main_router, created, "
 	    "revision) VALUES (?, ?, ?, ?, ?, ?, ?)", "sssisii", id, tenant, name, vnid, rtr,
 	    (int64_t)time(NULL), rev);
+	if (policy)
+		store_x(req->st, "UPDATE networks SET import_policy = ? WHERE id = ?", "ss", policy,
+		    id);
+	free(policy);
 	network_store_cidrs(req, id, cidrs, n);
 	if (router_insert(req, resp, rtr, id, tenant, "main", NULL, 64512, 1) < 0)
 		return 0;
@@ -269,33 +311,51 @@ network_cidrs_keep(struct api_req *req, struct api_resp *resp, const char *id,
 	return network_claims_keep(req, resp, id, c, n);
 }
 
+/* The name and cidr of a PATCH; *cv is the new CIDR list or NULL. */
+static int
+network_patch_check(struct api_req *req, struct api_resp *resp, const char *id,
+    struct pfx4 *cidrs, int *n, json_t **cv)
+{
+	const char *name = api_str(req, "name");
+
+	if (name && store_i(req->st, "SELECT 1 FROM networks WHERE tenant = (SELECT tenant FROM "
+	    "networks WHERE id = ?) AND name = ? AND id != ?", 0, "sss", id, name, id) == 1)
+		return api_err(resp, 409, "duplicate", "name", "a network named %s exists", name),
+		    -1;
+	if ((*cv = json_object_get(req->body, "cidr")) != NULL && !json_is_null(*cv))
+		return network_parse_cidrs(resp, *cv, cidrs, n) < 0 ||
+		    network_cidrs_keep(req, resp, id, cidrs, *n) < 0 ? -1 : 0;
+	*cv = NULL;
+	return 0;
+}
+
 int
 network_patch(struct api_req *req, struct api_resp *resp)
 {
 	const char *id = req->seg[2], *name;
 	struct pfx4 cidrs[NET_MAX_CIDRS];
 	json_t *cv;
+	char *policy = NULL;
 	int n;
 	int64_t rev;
 
 	if (!api_exists(req, &network_kind, id))
 		return api_not_found(resp, "network", id);
-	if (api_check_body(req, resp, network_spec, JV_MODE_PATCH) < 0)
+	if (network_policy(req, resp, &policy) < 0)
 		return 0;
-	if ((name = api_str(req, "name")) && store_i(req->st, "SELECT 1 FROM networks WHERE "
-	    "tenant = (SELECT tenant FROM networks WHERE id = ?) AND name = ? AND id != ?", 0,
-	    "sss", id, name, id) == 1)
-		return api_err(resp, 409, "duplicate", "name", "a network named %s exists", name);
-	if ((cv = json_object_get(req->body, "cidr")) != NULL && !json_is_null(cv)) {
-		if (network_parse_cidrs(resp, cv, cidrs, &n) < 0 ||
-		    network_cidrs_keep(req, resp, id, cidrs, n) < 0)
-			return 0;
-	} else {
-		cv = NULL;
+	if (api_check_body(req, resp, network_spec, JV_MODE_PATCH) < 0 ||
+	    network_patch_check(req, resp, id, cidrs, &n, &cv) < 0) {
+		free(policy);
+		return 0;
 	}
+	name = api_str(req, "name");
 	rev = api_change(req, "network", id, "update", id);
 	if (name)
 		store_x(req->st, "UPDATE networks SET name = ? WHERE id = ?", "ss", name, id);
+	if (policy)
+		store_x(req->st, "UPDATE networks SET import_policy = ? WHERE id = ?", "ss", policy,
+		    id);
+	free(policy);
 	if (cv)
 		network_store_cidrs(req, id, cidrs, n);
 	store_x(req->st, "UPDATE networks SET revision = ? WHERE id = ?", "is", rev, id);

@@ -12,9 +12,10 @@ static json_t *
 router_json(struct api_req *req, sqlite3_stmt *r)
 {
 	(void)req;
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:b, s:o, s:I}", "id", api_col_str(r, 0),
-	    "network", api_col_str(r, 1), "tenant", api_col_str(r, 2), "name", api_col_str(r, 3),
-	    "mac", api_col_str(r, 4), "asn", (json_int_t)sqlite3_column_int64(r, 5), "main",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:b, s:o, s:I}", "id",
+	    api_col_str(r, 0), "network", api_col_str(r, 1), "tenant", api_col_str(r, 2), "name",
+	    api_col_str(r, 3), "mac", api_col_str(r, 4), "asn", (json_int_t)sqlite3_column_int64(r,
+	    5), "bgp_hold_time", (json_int_t)sqlite3_column_int64(r, 9), "main",
 	    sqlite3_column_int(r, 6), "created", api_col_time(r, 7), "revision",
 	    (json_int_t)sqlite3_column_int64(r, 8));
 }
@@ -26,8 +27,9 @@ static const struct api_filter router_filters[] = {
 };
 
 const struct api_kind router_kind = {
-	"router", "routers", "id", "id, network, tenant, name, mac, asn, main, created, revision",
-	1, router_filters, router_json,
+	"router", "routers", "id",
+	"id, network, tenant, name, mac, asn, main, created, revision, bgp_hold_time", 1,
+	router_filters, router_json,
 };
 
 static const struct jv_field router_spec[] = {
@@ -35,6 +37,7 @@ static const struct jv_field router_spec[] = {
 	{"name", JV_NAME, JV_REQ, 0, 0, NULL},
 	{"asn", JV_INT, 0, 1, 4294967294LL, NULL},
 	{"mac", JV_MAC, JV_IMMUTABLE, 0, 0, NULL},
+	{"bgp_hold_time", JV_INT, 0, 0, 65535, NULL},
 	{NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -77,6 +80,18 @@ router_asn_ok(struct api_resp *resp, const json_t *v)
 	return 0;
 }
 
+/* RFC 4271 4.2: a hold time is 0 (no keepalives) or at least 3 seconds. */
+static int
+router_hold_ok(struct api_resp *resp, const json_t *v)
+{
+	json_int_t h = json_integer_value(v);
+
+	if (json_is_integer(v) && (h == 1 || h == 2))
+		return api_err(resp, 400, "invalid_value", "bgp_hold_time", "bgp_hold_time must be "
+		    "0 or between 3 and 65535 (RFC 4271)"), -1;
+	return 0;
+}
+
 int
 router_insert(struct api_req *req, struct api_resp *resp, const char *id, const char *network,
     const char *tenant, const char *name, const char *mac, int64_t asn, int main)
@@ -108,13 +123,14 @@ int
 router_create(struct api_req *req, struct api_resp *resp)
 {
 	struct api_ref net;
-	json_t *asn;
+	json_t *asn, *hold;
 	const char *name;
 	char id[32];
 
 	if (api_check_body(req, resp, router_spec, JV_MODE_CREATE) < 0 ||
 	    api_ref(req, resp, "networks", "network", api_str(req, "network"), &net) < 0 ||
-	    router_asn_ok(resp, (asn = json_object_get(req->body, "asn"))) < 0)
+	    router_asn_ok(resp, (asn = json_object_get(req->body, "asn"))) < 0 ||
+	    router_hold_ok(resp, (hold = json_object_get(req->body, "bgp_hold_time"))) < 0)
 		return 0;
 	name = api_str(req, "name");
 	if (api_quota(req, resp, "SELECT COUNT(*) FROM routers WHERE network = ?", net.network,
@@ -128,6 +144,9 @@ router_create(struct api_req *req, struct api_resp *resp)
 	if (router_insert(req, resp, id, net.network, net.tenant, name, api_str(req, "mac"),
 	    asn ? json_integer_value(asn) : ROUTER_DEFAULT_ASN, 0) < 0)
 		return 0;
+	if (hold)
+		store_x(req->st, "UPDATE routers SET bgp_hold_time = ? WHERE id = ?", "is",
+		    (int64_t)json_integer_value(hold), id);
 	return api_ok(resp, 201, api_load(req, &router_kind, id));
 }
 
@@ -135,13 +154,14 @@ int
 router_patch(struct api_req *req, struct api_resp *resp)
 {
 	const char *id = req->seg[2], *name;
-	json_t *asn;
+	json_t *asn, *hold;
 	int64_t rev;
 
 	if (!api_exists(req, &router_kind, id))
 		return api_not_found(resp, "router", id);
 	if (api_check_body(req, resp, router_spec, JV_MODE_PATCH) < 0 ||
-	    router_asn_ok(resp, (asn = json_object_get(req->body, "asn"))) < 0)
+	    router_asn_ok(resp, (asn = json_object_get(req->body, "asn"))) < 0 ||
+	    router_hold_ok(resp, (hold = json_object_get(req->body, "bgp_hold_time"))) < 0)
 		return 0;
 	if ((name = api_str(req, "name")) && store_i(req->st, "SELECT 1 FROM routers WHERE "
 	    "network = (SELECT network FROM routers WHERE id = ?) AND name = ? AND id != ?", 0,
@@ -154,6 +174,9 @@ router_patch(struct api_req *req, struct api_resp *resp)
 	if (asn && !json_is_null(asn))
 		store_x(req->st, "UPDATE routers SET asn = ? WHERE id = ?", "is",
 		    (int64_t)json_integer_value(asn), id);
+	if (hold && !json_is_null(hold))
+		store_x(req->st, "UPDATE routers SET bgp_hold_time = ? WHERE id = ?", "is",
+		    (int64_t)json_integer_value(hold), id);
 	store_x(req->st, "UPDATE routers SET revision = ? WHERE id = ?", "is", rev, id);
 	return api_ok(resp, 200, api_load(req, &router_kind, id));
 }

@@ -72,6 +72,35 @@ static const char *const schema_migrations[] = {
 	 */
 	("ALTER TABLE ports ADD COLUMN slot INTEGER;"
 	 "CREATE UNIQUE INDEX ports_host_slot ON ports (host, slot) WHERE host IS NOT NULL;"),
+	/*
+	 * 4: BGP on virtual routers. Configuration (a router's hold time, a network's import
+	 * policy, a port's session settings, all normalized JSON; a port's TCP-MD5 password is
+	 * kept in clear because veneer-routerd needs it), and what veneer-routerd reports back:
+	 * the routes each session announced with the policy's verdict, and the sessions' state.
+	 */
+	("ALTER TABLE routers ADD COLUMN bgp_hold_time INTEGER NOT NULL DEFAULT 90;"
+	 "ALTER TABLE networks ADD COLUMN import_policy TEXT NOT NULL DEFAULT '{}';"
+	 "ALTER TABLE ports ADD COLUMN bgp TEXT NOT NULL DEFAULT '{}';"
+	 "CREATE TABLE learned_routes (id TEXT PRIMARY KEY, network TEXT NOT NULL,"
+	 "  tenant TEXT NOT NULL, router TEXT NOT NULL, port TEXT NOT NULL,"
+	 "  addr INTEGER NOT NULL, len INTEGER NOT NULL, nexthop INTEGER NOT NULL,"
+	 "  nexthop_port TEXT, status TEXT NOT NULL, reason TEXT, selected INTEGER NOT NULL,"
+	 "  attrs TEXT NOT NULL, updated INTEGER NOT NULL, revision INTEGER NOT NULL,"
+	 "  UNIQUE (port, addr, len));"
+	 "CREATE INDEX learned_routes_router ON learned_routes (router);"
+	 "CREATE INDEX learned_routes_network ON learned_routes (network);"
+	 "CREATE TABLE bgp_sessions (port TEXT PRIMARY KEY, network TEXT NOT NULL,"
+	 "  router TEXT NOT NULL, peer_ip INTEGER NOT NULL, state TEXT NOT NULL, since INTEGER,"
+	 "  peer_asn INTEGER, peer_router_id INTEGER, hold_time INTEGER,"
+	 "  received INTEGER NOT NULL DEFAULT 0, accepted INTEGER NOT NULL DEFAULT 0,"
+	 "  rejected INTEGER NOT NULL DEFAULT 0, last_error TEXT, updated INTEGER NOT NULL);"),
+	/*
+	 * 5: what registered a host: an agent, or veneer-routerd (a substrate endpoint too;
+	 * agents send intercepted routing traffic to it); and whether a learned route replaces
+	 * a connected subnet route (routerd's verdict under the import policy).
+	 */
+	("ALTER TABLE hosts ADD COLUMN role TEXT NOT NULL DEFAULT 'agent';"
+	 "ALTER TABLE learned_routes ADD COLUMN override INTEGER NOT NULL DEFAULT 0;"),
 };
 
 const char *

@@ -156,8 +156,10 @@ def test_token_lifecycle(api, admin):
 # Networks and routers
 # ---------------------------------------------------------------------------------------------
 
-NETWORK_KEYS = {"id", "tenant", "name", "cidr", "vnid", "main_router", "created", "revision"}
-ROUTER_KEYS = {"id", "network", "tenant", "name", "mac", "asn", "main", "created", "revision"}
+NETWORK_KEYS = {"id", "tenant", "name", "cidr", "vnid", "main_router", "import_policy", "created",
+                "revision"}
+ROUTER_KEYS = {"id", "network", "tenant", "name", "mac", "asn", "bgp_hold_time", "main",
+               "created", "revision"}
 
 
 def test_network_lifecycle(api, admin):
@@ -508,7 +510,7 @@ def test_subnet_lifecycle(api, admin):
 # ---------------------------------------------------------------------------------------------
 
 PORT_KEYS = {"id", "network", "subnet", "tenant", "host", "name", "mac", "ip", "extra_ips",
-             "claimable", "source_dest_check", "routing", "device", "state", "created",
+             "claimable", "source_dest_check", "routing", "bgp", "device", "state", "created",
              "revision", "counters"}
 
 
