@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "bgpapi.h"
 #include "ipam.h"
 #include "util.h"
 #include "vd.h"
@@ -36,12 +37,13 @@ port_json(struct api_req *req, sqlite3_stmt *r)
 	json_t *claimable = json_loads((const char *)sqlite3_column_text(r, 9), 0, NULL);
 
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:o, "
-	    "s:o, s:o, s:I, s:o}", "id", api_col_str(r, 0), "network", api_col_str(r, 1), "subnet",
-	    api_col_str(r, 2), "tenant", api_col_str(r, 3), "host", api_col_str(r, 4), "name",
-	    api_col_str(r, 5), "mac", api_col_str(r, 6), "ip", api_col_addr4(r, 7), "extra_ips",
-	    port_extra_ips(req->st, id), "claimable", claimable ? claimable : json_array(),
-	    "source_dest_check", sqlite3_column_int(r, 10), "routing", sqlite3_column_int(r, 11),
-	    "device", api_col_str(r, 12), "state", api_col_str(r, 13), "created",
+	    "s:o, s:o, s:o, s:I, s:o}", "id", api_col_str(r, 0), "network", api_col_str(r, 1),
+	    "subnet", api_col_str(r, 2), "tenant", api_col_str(r, 3), "host", api_col_str(r, 4),
+	    "name", api_col_str(r, 5), "mac", api_col_str(r, 6), "ip", api_col_addr4(r, 7),
+	    "extra_ips", port_extra_ips(req->st, id), "claimable", claimable ? claimable :
+	    json_array(), "source_dest_check", sqlite3_column_int(r, 10), "routing",
+	    sqlite3_column_int(r, 11), "bgp", bgpapi_port_json((const char *)sqlite3_column_text(r,
+	    16)), "device", api_col_str(r, 12), "state", api_col_str(r, 13), "created",
 	    api_col_time(r, 14), "revision", (json_int_t)sqlite3_column_int64(r, 15), "counters",
 	    ccsrv_port_json(req->vd->cc, (const char *)sqlite3_column_text(r, 4), id));
 }
@@ -58,7 +60,7 @@ static const struct api_filter port_filters[] = {
 static const struct api_kind port_kind = {
 	"port", "ports", "id",
 	"id, network, subnet, tenant, host, name, mac, ip, 0, claimable, sdc, routing, device, "
-	"state, created, revision", 1, port_filters, port_json,
+	"state, created, revision, bgp", 1, port_filters, port_json,
 };
 
 static const struct jv_field port_spec[] = {
@@ -289,6 +291,23 @@ port_bool(struct api_req *req, const char *field, int dflt)
 	return v && json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
+/*
+ * Takes bgp out of the body (the field table has no object type) and checks it: *text is
+ * what to store in ports.bgp, or NULL when the body does not set it.
+ */
+static int
+port_bgp(struct api_req *req, struct api_resp *resp, char **text)
+{
+	json_t *in = bgpapi_take(req->body, "bgp");
+	int rc = 0;
+
+	*text = NULL;
+	if (in != NULL)
+		rc = bgpapi_port_check(resp, in, text);
+	json_decref(in);
+	return rc;
+}
+
 int
 port_list(struct api_req *req, struct api_resp *resp)
 {
@@ -339,29 +358,36 @@ port_create(struct api_req *req, struct api_resp *resp)
 	struct port_subnet ps;
 	uint32_t ip, extra[PORT_MAX_IPS];
 	int nextra;
-	char id[32], device[16], mac[MAC_STRLEN], *claimable;
+	char id[32], device[16], mac[MAC_STRLEN], *claimable, *bgp = NULL;
 	const char *host;
 	json_t *cl;
 	int64_t rev;
 
-	if (api_check_body(req, resp, port_spec, JV_MODE_CREATE) < 0 ||
-	    port_load_subnet(req, resp, api_str(req, "subnet"), &ps) < 0)
+	if (port_bgp(req, resp, &bgp) < 0)
 		return 0;
+	if (api_check_body(req, resp, port_spec, JV_MODE_CREATE) < 0 ||
+	    port_load_subnet(req, resp, api_str(req, "subnet"), &ps) < 0) {
+		free(bgp);
+		return 0;
+	}
 	util_new_id("port-", id, sizeof(id));
 	if (port_create_check(req, resp, &ps, id, &ip, extra, &nextra, device) < 0 ||
-	    router_take_mac(req, resp, ps.ref.network, api_str(req, "mac"), id, mac) < 0)
+	    router_take_mac(req, resp, ps.ref.network, api_str(req, "mac"), id, mac) < 0) {
+		free(bgp);
 		return 0;
+	}
 	host = api_str(req, "host");
 	cl = json_object_get(req->body, "claimable");
 	claimable = cl ? json_dumps(cl, JSON_COMPACT) : strdup("[]");
 	rev = api_change(req, "port", id, "create", ps.ref.network);
 	store_x(req->st, "INSERT INTO ports (id, network, subnet, tenant, host, name, mac, ip, "
-	    "claimable, sdc, routing, device, state, created, revision) VALUES (?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?)", "sssssssusbbssii", id, ps.ref.network, ps.id,
+	    "claimable, sdc, routing, device, state, created, revision, bgp) VALUES (?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "sssssssusbbssiis", id, ps.ref.network, ps.id,
 	    ps.ref.tenant, host, api_str(req, "name"), mac, ip, claimable,
 	    port_bool(req, "source_dest_check", 1), port_bool(req, "routing", 0), device,
-	    host ? "down" : "unbound", (int64_t)time(NULL), rev);
+	    host ? "down" : "unbound", (int64_t)time(NULL), rev, bgp ? bgp : "{}");
 	free(claimable);
+	free(bgp);
 	port_store_addrs(req, id, ps.id, ip, extra, nextra);
 	port_assign_slot(req, id);
 	return api_ok(resp, 201, api_load(req, &port_kind, id));
@@ -424,33 +450,48 @@ port_patch_host(struct api_req *req, struct api_resp *resp, const char *id)
 	return 0;
 }
 
+/* Checks and applies the members of a PATCH that need the port's subnet; fills ps. */
+static int
+port_patch_apply(struct api_req *req, struct api_resp *resp, const char *id,
+    struct port_subnet *ps)
+{
+	sqlite3_stmt *s = store_q(req->st, "SELECT subnet FROM ports WHERE id = ?", "s", id);
+	char sub[32] = "";
+
+	if (sqlite3_step(s) == SQLITE_ROW)
+		snprintf(sub, sizeof(sub), "%s", sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	if (port_load_subnet(req, resp, sub, ps) < 0)
+		return -1;
+	if (port_name_taken(req, resp, ps->id, api_str(req, "name"), id) ||
+	    port_patch_host(req, resp, id) < 0 || port_patch_lists(req, resp, id, ps) < 0)
+		return -1;
+	return 0;
+}
+
 int
 port_patch(struct api_req *req, struct api_resp *resp)
 {
 	const char *id = req->seg[2];
 	struct port_subnet ps;
 	json_t *name;
+	char *bgp = NULL;
 	int64_t rev;
 
 	if (!api_exists(req, &port_kind, id))
 		return api_not_found(resp, "port", id);
-	if (api_check_body(req, resp, port_spec, JV_MODE_PATCH) < 0)
+	if (port_bgp(req, resp, &bgp) < 0)
 		return 0;
-	{
-		sqlite3_stmt *s = store_q(req->st, "SELECT subnet FROM ports WHERE id = ?", "s", id);
-		char sub[32] = "";
-
-		if (sqlite3_step(s) == SQLITE_ROW)
-			snprintf(sub, sizeof(sub), "%s", sqlite3_column_text(s, 0));
-		sqlite3_reset(s);
-		if (port_load_subnet(req, resp, sub, &ps) < 0)
-			return 0;
+	if (api_check_body(req, resp, port_spec, JV_MODE_PATCH) < 0 ||
+	    port_patch_apply(req, resp, id, &ps) < 0) {
+		free(bgp);
+		return 0;
 	}
-	name = json_object_get(req->body, "name");
-	if (port_name_taken(req, resp, ps.id, json_string_value(name), id) ||
-	    port_patch_host(req, resp, id) < 0 || port_patch_lists(req, resp, id, &ps) < 0)
-		return 0;
 	rev = api_change(req, "port", id, "update", ps.ref.network);
+	if (bgp)
+		store_x(req->st, "UPDATE ports SET bgp = ? WHERE id = ?", "ss", bgp, id);
+	free(bgp);
+	name = json_object_get(req->body, "name");
 	if (name)
 		store_x(req->st, "UPDATE ports SET name = ? WHERE id = ?", "ss",
 		    json_string_value(name), id);
@@ -475,6 +516,9 @@ port_delete(struct api_req *req, struct api_resp *resp)
 	    "routes WHERE target = ? ORDER BY id"))
 		return 0;
 	api_change(req, "port", id, "delete", NULL);
+	/* What routerd reported about the port's session goes with it (routerd records that). */
+	store_x(req->st, "DELETE FROM learned_routes WHERE port = ?", "s", id);
+	store_x(req->st, "DELETE FROM bgp_sessions WHERE port = ?", "s", id);
 	store_x(req->st, "DELETE FROM macs WHERE owner = ?", "s", id);
 	store_x(req->st, "DELETE FROM port_addrs WHERE port = ?", "s", id);
 	store_x(req->st, "DELETE FROM ports WHERE id = ?", "s", id);
