@@ -14,6 +14,8 @@ rib_origin_name(enum rib_origin o)
 		return "connected";
 	case RIB_STATIC:
 		return "static";
+	case RIB_BGP:
+		return "bgp";
 	default:
 		return "link";
 	}
@@ -93,7 +95,21 @@ rib_same(const struct rib_entry *a, const struct rib_entry *b)
 	return a->dst.addr == b->dst.addr && a->dst.len == b->dst.len && a->origin == b->origin &&
 	    a->metric == b->metric && a->ttype == b->ttype &&
 	    strcmp(a->target ? a->target : "", b->target ? b->target : "") == 0 &&
-	    a->route_id == b->route_id;
+	    a->route_id == b->route_id && a->override == b->override;
+}
+
+/* Marks the selected entries of one destination, e[0..n) (sorted: e[0] is a best one). */
+static void
+rib_select(struct rib_entry *e, int n)
+{
+	int over = 0;
+
+	/* A connected route gives way to learned routes allowed to override it. */
+	for (int i = 0; e[0].origin == RIB_CONNECTED && i < n; i++)
+		over |= e[i].origin == RIB_BGP && e[i].override;
+	for (int i = 0; i < n; i++)
+		e[i].selected = over ? e[i].origin == RIB_BGP && e[i].override :
+		    e[i].origin == e[0].origin && e[i].metric == e[0].metric;
 }
 
 /* Sorts, drops duplicates, and selects the best (origin, metric) per destination. */
@@ -111,11 +127,9 @@ rib_finish(struct rib_entry *e, int n)
 	for (int i = 0; i < m;) {
 		int j = i;
 
-		/* Sorted: the first entry of a destination group is a best one. */
-		while (j < m && e[j].dst.addr == e[i].dst.addr && e[j].dst.len == e[i].dst.len) {
-			e[j].selected = e[j].origin == e[i].origin && e[j].metric == e[i].metric;
+		while (j < m && e[j].dst.addr == e[i].dst.addr && e[j].dst.len == e[i].dst.len)
 			j++;
-		}
+		rib_select(&e[i], j - i);
 		i = j;
 	}
 	return m;
@@ -152,13 +166,16 @@ rib_compute(const struct rib_net *net, int self, struct rib_entry **out)
 				e = ne;
 			}
 			e[cnt] = (struct rib_entry){.dst = o->dst, .origin = o->origin,
-			    .ttype = o->ttype, .target = o->target, .route_id = o->route_id};
+			    .ttype = o->ttype, .target = o->target, .route_id = o->route_id,
+			    .override = o->origin == RIB_BGP && o->override};
 			if (r != self) {
+				/* Learned routes travel like static routes to ports: as link routes. */
 				e[cnt].origin = RIB_LINK;
 				e[cnt].ttype = RIB_T_ROUTER;
 				e[cnt].target = net->router_ids[h];
 				e[cnt].route_id = NULL;
 				e[cnt].metric = (unsigned)dist[r];
+				e[cnt].override = 0;
 			}
 			cnt++;
 			if (r == self)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "bgpapi.h"
 #include "log.h"
 #include "util.h"
 #include "vd.h"
@@ -51,6 +52,8 @@ static const struct api_route api_routes[] = {
 	{API_PATCH, "v1/routers/*", router_patch, 0},
 	{API_DELETE, "v1/routers/*", router_delete, 0},
 	{API_GET, "v1/routers/*/routes", route_effective, 0},
+	{API_GET, "v1/routers/*/bgp", bgpapi_router_get, 0},
+	{API_GET, "v1/routers/*/bgp/routes", bgpapi_routes, R_QUERY},
 	{API_GET, "v1/links", link_list, R_QUERY},
 	{API_POST, "v1/links", link_create, 0},
 	{API_GET, "v1/links/*", link_get, 0},

@@ -176,7 +176,8 @@ route_topo_load(struct store *st, const char *network, struct route_topo *t)
 	int64_t nr = store_i(st, "SELECT COUNT(*) FROM routers WHERE network = ?", 0, "s", network);
 	int64_t nl = store_i(st, "SELECT COUNT(*) FROM links WHERE network = ?", 0, "s", network);
 	int64_t no = store_i(st, "SELECT (SELECT COUNT(*) FROM subnets WHERE network = ?1) + "
-	    "(SELECT COUNT(*) FROM routes WHERE network = ?1)", 0, "s", network);
+	    "(SELECT COUNT(*) FROM routes WHERE network = ?1) + (SELECT COUNT(*) FROM "
+	    "learned_routes WHERE network = ?1)", 0, "s", network);
 	sqlite3_stmt *s;
 
 	memset(t, 0, sizeof(*t));
@@ -198,9 +199,12 @@ route_topo_load(struct store *st, const char *network, struct route_topo *t)
 		t->nlinks++;
 	}
 	sqlite3_reset(s);
-	s = store_q(st, "SELECT router, addr, len, id, NULL, 'subnet' FROM subnets WHERE "
-	    "network = ?1 UNION ALL SELECT router, addr, len, target, id, target_type FROM routes "
-	    "WHERE network = ?1", "s", network);
+	/* Learned routes count when installed: what the agents get (accepted and selected). */
+	s = store_q(st, "SELECT router, addr, len, id, NULL, 'subnet', 0 FROM subnets WHERE "
+	    "network = ?1 UNION ALL SELECT router, addr, len, target, id, target_type, 0 FROM "
+	    "routes WHERE network = ?1 UNION ALL SELECT router, addr, len, nexthop_port, id, 'bgp', "
+	    "override FROM learned_routes WHERE network = ?1 AND status = 'accepted' AND "
+	    "selected = 1 AND nexthop_port IS NOT NULL", "s", network);
 	while (t->nown < no && sqlite3_step(s) == SQLITE_ROW) {
 		struct rib_own *o = &t->own[t->nown];
 		const char *type = (const char *)sqlite3_column_text(s, 5);
@@ -208,9 +212,12 @@ route_topo_load(struct store *st, const char *network, struct route_topo *t)
 		o->router = route_index(t, (const char *)sqlite3_column_text(s, 0));
 		o->dst.addr = (uint32_t)sqlite3_column_int64(s, 1);
 		o->dst.len = (uint8_t)sqlite3_column_int(s, 2);
-		o->origin = strcmp(type, "subnet") == 0 ? RIB_CONNECTED : RIB_STATIC;
-		o->ttype = strcmp(type, "subnet") == 0 ? RIB_T_SUBNET : strcmp(type, "port") == 0 ?
-		    RIB_T_PORT : strcmp(type, "router") == 0 ? RIB_T_ROUTER : RIB_T_BLACKHOLE;
+		o->origin = strcmp(type, "subnet") == 0 ? RIB_CONNECTED : strcmp(type, "bgp") == 0 ?
+		    RIB_BGP : RIB_STATIC;
+		o->ttype = strcmp(type, "subnet") == 0 ? RIB_T_SUBNET : strcmp(type, "port") == 0 ||
+		    strcmp(type, "bgp") == 0 ? RIB_T_PORT : strcmp(type, "router") == 0 ?
+		    RIB_T_ROUTER : RIB_T_BLACKHOLE;
+		o->override = o->origin == RIB_BGP && sqlite3_column_int(s, 6) != 0;
 		t->strs[2 * t->nown] = strdup((const char *)sqlite3_column_text(s, 3));
 		if (t->strs[2 * t->nown] == NULL)
 			break;
@@ -243,7 +250,8 @@ route_entry_json(const struct rib_entry *e)
 	if (e->target == NULL)
 		json_object_set_new(o, "target", json_string("blackhole"));
 	if (e->route_id)
-		json_object_set_new(o, "route", json_string(e->route_id));
+		json_object_set_new(o, e->origin == RIB_BGP ? "learned" : "route",
+		    json_string(e->route_id));
 	return o;
 }
 
