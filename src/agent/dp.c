@@ -7,6 +7,7 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,6 @@
 
 #define DP_STATS_MS 2000 /* how often veneerd hears the counters */
 #define DP_RETRY_MS 3000 /* substrate not usable yet: try again */
-#define DP_RX_BATCH 32
-#define DP_RX_SLOT 2048   /* a substrate datagram: an MTU-sized frame and its VXLAN header */
 
 static void dp_load_attach(struct agent *a);
 
@@ -65,56 +64,19 @@ static void
 dp_on_tap(struct ev_io *io, uint32_t events, void *arg)
 {
 	struct lport *lp = arg;
-	struct dp *dp = lp->dp;
 
 	(void)io;
 	(void)events;
-	for (int i = 0; i < DP_BATCH; i++) {
-		ssize_t n = read(lp->fd, dp->buf + DP_HEADROOM, DP_FRAME_MAX);
-
-		if (n <= 0)
-			return;
-		lp->rx++;
-		fwd_from_port(dp, lp, dp->buf + DP_HEADROOM, (size_t)n);
-	}
+	dp_io_from_tap(lp->dp, lp);
 }
 
 /* Substrate packets come in batches: one recvmmsg() per up to DP_RX_BATCH datagrams. */
 static void
 dp_on_substrate(struct ev_io *io, uint32_t events, void *arg)
 {
-	struct dp *dp = arg;
-	struct mmsghdr msgs[DP_RX_BATCH];
-	struct iovec iov[DP_RX_BATCH];
-	struct sockaddr_storage from[DP_RX_BATCH];
-	int n;
-
 	(void)io;
 	(void)events;
-	for (int i = 0; i < DP_RX_BATCH; i++) {
-		iov[i].iov_base = dp->rxbufs + (size_t)i * DP_RX_SLOT + DP_HEADROOM;
-		iov[i].iov_len = DP_RX_SLOT - DP_HEADROOM;
-		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		msgs[i].msg_hdr.msg_name = &from[i];
-		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
-	}
-	if ((n = recvmmsg(dp->sub_fd, msgs, DP_RX_BATCH, MSG_DONTWAIT, NULL)) <= 0)
-		return;
-	for (int i = 0; i < n; i++) {
-		struct cc_addr src = {0};
-
-		dp->sub_rx++;
-		if (from[i].ss_family == AF_INET) {
-			src.family = 4;
-			memcpy(src.a, &((struct sockaddr_in *)&from[i])->sin_addr, 4);
-		} else {
-			src.family = 6;
-			memcpy(src.a, &((struct sockaddr_in6 *)&from[i])->sin6_addr, 16);
-		}
-		fwd_from_substrate(dp, &src, iov[i].iov_base, msgs[i].msg_len);
-	}
+	dp_io_from_substrate(arg);
 }
 
 /* embed6: the IPv4 packet becomes an IPv6 one whose addresses name both ports. */
@@ -164,7 +126,7 @@ dp_deliver(struct dp *dp, const struct fib_port *from, const struct fib_port *to
 		return;
 	}
 	if (to->local) {
-		if (to->lp == NULL || write(to->lp->fd, frame, len) < 0)
+		if (to->lp == NULL || tap_write(to->lp->fd, frame, len) < 0)
 			dp_drop(dp, NULL, to->lp ? DP_IO : DP_NO_LOCATION);
 		else
 			to->lp->tx++;
@@ -192,6 +154,11 @@ dp_deliver(struct dp *dp, const struct fib_port *from, const struct fib_port *to
 		s6->sin6_port = htons(VXLAN_PORT);
 		memcpy(&s6->sin6_addr, to->where.a, 16);
 		sl = sizeof(*s6);
+	}
+	/* Frames read from a TAP lie in the stage: sent with the rest of their batch. */
+	if (frame - VXLAN_HLEN >= dp->stage && frame + len <= dp->stage + DP_STAGE) {
+		dp_io_queue(dp, frame - VXLAN_HLEN, len + VXLAN_HLEN, &ss, sl);
+		return;
 	}
 	if (sendto(dp->sub_fd, frame - VXLAN_HLEN, len + VXLAN_HLEN, 0, (struct sockaddr *)&ss,
 	    sl) < 0)
@@ -236,6 +203,17 @@ dp_socket(struct agent *a)
 			setsockopt(dp->sub_fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 		if (setsockopt(dp->sub_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 			setsockopt(dp->sub_fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	/*
+	 * UDP GSO out (the segments of a TCP super-frame in one sendmsg) and GRO in (one
+	 * recvmmsg slot holds many datagrams of a flow) when the kernel has them.
+	 */
+	{
+		int zero = 0;
+
+		dp->udp_gso = setsockopt(dp->sub_fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
+		if (setsockopt(dp->sub_fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+			log_warn("substrate: no UDP GRO");
 	}
 	if ((dp->sub_io = ev_io_add(a->loop, dp->sub_fd, EPOLLIN, dp_on_substrate, dp)) == NULL)
 		return -1;
@@ -459,7 +437,10 @@ dp_start(struct agent *a)
 	dp->buf = malloc(DP_FRAME_MAX + DP_HEADROOM);
 	dp->out = malloc(DP_FRAME_MAX + DP_HEADROOM);
 	dp->rxbufs = malloc((size_t)DP_RX_BATCH * DP_RX_SLOT);
-	if (dp->buf == NULL || dp->out == NULL || dp->rxbufs == NULL)
+	dp->stage = malloc(DP_STAGE);
+	dp->txq = calloc(DP_TXQ, sizeof(*dp->txq));
+	if (dp->buf == NULL || dp->out == NULL || dp->rxbufs == NULL || dp->stage == NULL ||
+	    dp->txq == NULL)
 		return -1;
 	dp_load_attach(a);
 	if ((dp->stats = ev_timer_new(a->loop, dp_on_stats, a)) == NULL)
@@ -517,6 +498,8 @@ dp_stop(struct agent *a)
 	free(dp->buf);
 	free(dp->out);
 	free(dp->rxbufs);
+	free(dp->stage);
+	free(dp->txq);
 	free(dp);
 	a->dp = NULL;
 }

@@ -9,13 +9,20 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "agent.h"
 #include "embed6.h"
 #include "fib.h"
+#include "gso.h"
 
-#define DP_FRAME_MAX 65536
-#define DP_HEADROOM 64 /* room for a VXLAN header in front of a frame */
+#define DP_FRAME_MAX 65600 /* a TAP super-frame: 64 KiB of IPv4 and its Ethernet header */
+#define DP_HEADROOM 64     /* room for a VXLAN header in front of a frame */
+#define DP_STAGE (512 << 10) /* frames from TAPs staged for one batch of substrate sends */
+#define DP_TXQ 256           /* datagrams queued for one sendmmsg() */
+#define DP_RX_BATCH 32       /* substrate datagrams per recvmmsg() */
+#define DP_RX_SLOT (DP_HEADROOM + 65536) /* one of them: with UDP GRO, up to 64 KiB */
 
 enum dp_reason {
 	DP_PARSE,          /* not a well-formed Ethernet/ARP/IPv4 frame */
@@ -60,6 +67,29 @@ struct lport {
 	uint64_t rx, tx, drops;
 };
 
+/* A VXLAN datagram waiting in the stage for dp_io_flush_tx(). */
+struct dp_txent {
+	uint8_t *p;
+	size_t len;
+	struct sockaddr_storage to;
+	socklen_t tolen;
+};
+
+/* TCP segments from the substrate for one local port, to be written as one super-frame. */
+struct dp_coal {
+	struct lport *lp;      /* NULL when nothing is pending */
+	uint8_t *first;        /* the first segment, written alone if nothing joins it */
+	size_t first_len;
+	struct gso_seg a;      /* its layout; its payload length is the MSS */
+	unsigned n;            /* segments pending */
+	size_t plen;           /* their payload bytes */
+	uint32_t next;         /* sequence number that may join */
+	int psh, closed;       /* PSH seen; a short or PSH segment ends the super-frame */
+	uint8_t vh[GSO_VNET_HLEN];
+	uint8_t hdr[14 + 60 + 60];
+	struct iovec iov[2 + GSO_MERGE_MAX];
+};
+
 struct dp {
 	struct agent *a;
 	struct fib *fib;
@@ -81,6 +111,14 @@ struct dp {
 	uint8_t *buf;          /* one frame, with headroom */
 	uint8_t *out;          /* one answer or encapsulated frame */
 	uint8_t *rxbufs;       /* a batch of substrate datagrams */
+	/* dp_io.c: frames read from TAPs (segmented when the VM used TSO) lie back to back in
+	 * the stage, each behind VXLAN_HLEN bytes for its header, until the batch is sent. */
+	uint8_t *stage;
+	size_t stage_len, stage_floor;
+	struct dp_txent *txq;
+	unsigned ntx;
+	int udp_gso;           /* the substrate socket takes UDP_SEGMENT */
+	struct dp_coal coal;
 };
 
 /* dp.c */
@@ -100,6 +138,21 @@ const char *dp_reason_name(enum dp_reason r);
 void dp_deliver(struct dp *dp, const struct fib_port *from, const struct fib_port *to,
     uint8_t *frame, size_t len);
 void dp_drop(struct dp *dp, struct lport *lp, enum dp_reason r);
+
+/* dp_io.c: batched I/O with TAP offloads (segmentation, UDP GSO/GRO, coalescing) */
+/* Reads up to DP_BATCH frames from lp's TAP, forwards them, sends the substrate batch. */
+void dp_io_from_tap(struct dp *dp, struct lport *lp);
+/* Queues a VXLAN datagram (p must stay valid until the flush: frames in the stage do). */
+void dp_io_queue(struct dp *dp, uint8_t *p, size_t len, const struct sockaddr_storage *to,
+    socklen_t tolen);
+/* Sends the queued datagrams: one sendmmsg(), runs of one flow as one UDP GSO message. */
+void dp_io_flush_tx(struct dp *dp);
+/* Reads a batch of substrate datagrams (UDP GRO: many segments each) and forwards them. */
+void dp_io_from_substrate(struct dp *dp);
+/* Writes a frame from the substrate to lp's TAP, merging TCP segments of one flow. */
+void dp_io_to_tap(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len);
+/* Writes what dp_io_to_tap() holds. */
+void dp_io_flush_tap(struct dp *dp);
 
 /* fwd.c */
 /* A frame a VM sent on its TAP. */

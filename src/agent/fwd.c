@@ -9,6 +9,7 @@
 
 #include "dp.h"
 #include "pkt.h"
+#include "tap.h"
 #include "vxlan.h"
 
 #define FWD_MAX_ROUTERS 16 /* a longer path is a loop in the configuration */
@@ -51,7 +52,7 @@ fwd_answer(struct dp *dp, struct lport *lp, const struct wbuf *w)
 {
 	if (w->failed || w->len == 0)
 		return;
-	if (write(lp->fd, w->p, w->len) < 0)
+	if (tap_write(lp->fd, w->p, w->len) < 0)
 		dp_drop(dp, lp, DP_IO);
 	else
 		dp->answered++;
@@ -427,7 +428,7 @@ fwd_from_embed6(struct dp *dp, const uint8_t *pkt, size_t len)
 	    from->p->mac, 6);
 	frame[12] = 0x08;
 	frame[13] = 0x00;
-	if (write(to->lp->fd, frame, 14 + w.len) < 0)
+	if (tap_write(to->lp->fd, frame, 14 + w.len) < 0)
 		dp_drop(dp, to->lp, DP_IO);
 	else
 		to->lp->tx++;
@@ -474,8 +475,5 @@ fwd_from_substrate(struct dp *dp, const struct cc_addr *src, uint8_t *pkt, size_
 	/* Routed on the way: the frame arrives from the router of the receiver's subnet. */
 	if (from->sub != to->sub && to->sub && to->sub->rtr)
 		memcpy(frame + 6, to->sub->rtr->r->mac, 6);
-	if (write(to->lp->fd, frame, cur_left(&inner)) < 0)
-		dp_drop(dp, to->lp, DP_IO);
-	else
-		to->lp->tx++;
+	dp_io_to_tap(dp, to->lp, frame, cur_left(&inner));
 }
