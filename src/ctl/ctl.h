@@ -52,12 +52,19 @@ enum ctl_type {
 	CTL_T_BOOL,	/* on|off, sent as true/false */
 	CTL_T_NULL,	/* takes no value, sends null (--no-host unbinds) */
 	CTL_T_EMPTY,	/* takes no value, sends [] (--no-extra-ips clears) */
+	CTL_T_JSON,	/* a JSON object: literal text starting with '{', else a file */
 };
 
 #define CTL_O_REQ	0x01	/* must be given */
 #define CTL_O_MULTI	0x02	/* repeatable: once sends a scalar, several a list */
 #define CTL_O_LIST	0x04	/* repeatable: always sent as a list */
 #define CTL_O_PATH	0x08	/* fills the {field} slot of the path, not body or query */
+/*
+ * A field "parent.child" goes inside the object "parent".  With CTL_O_MERGE, when
+ * "parent" itself is not given, the object's current "parent" is read first (GET) and
+ * the given members change only themselves (a PATCH of "parent" replaces it whole).
+ */
+#define CTL_O_MERGE	0x10
 
 struct ctl_opt {
 	const char	*flag;		/* without the leading "--"; NULL ends a table */
@@ -75,6 +82,7 @@ enum ctl_shape {
 	CTL_S_ROW,	/* one object, printed as a one-row table (create, update) */
 	CTL_S_SHOW,	/* one object, printed as KEY: VALUE lines (show, health) */
 	CTL_S_LIST,	/* {"items": [...]} over every page (list, routes) */
+	CTL_S_SUB,	/* one object whose member `items` is printed as the table */
 	CTL_S_NONE,	/* nothing is printed (delete) */
 };
 
@@ -98,6 +106,7 @@ struct ctl_verb {
 	const char		*secret;	/* field shown after the table and by -o id */
 	unsigned		 flags;		/* CTL_V_* */
 	const char		*help;
+	const char		*items;		/* CTL_S_SUB: the member holding the rows */
 };
 
 struct ctl_res {
@@ -116,6 +125,7 @@ struct ctl_req {
 	char		*path;		/* relative to the base URL, query included */
 	json_t		*body;		/* POST/PATCH body, or NULL */
 	int		 noauth;	/* do not send the token */
+	json_t		*merge;		/* CTL_O_MERGE parents to complete from a GET */
 };
 
 /* Growable NUL-terminated byte buffer. */
@@ -165,6 +175,7 @@ int		 ctl_http_init(void);
 void		 ctl_http_done(void);
 int		 ctl_http_call(const struct ctl_conf *, const struct ctl_req *, json_t **);
 int		 ctl_http_list(const struct ctl_conf *, const struct ctl_req *, json_t **);
+int		 ctl_http_merge(const struct ctl_conf *, const struct ctl_req *);
 
 /* ctl_out.c */
 void		 ctl_out_value(struct ctl_buf *, const json_t *);

@@ -31,6 +31,34 @@ cmd_err_type(const struct cmd_parse *p, const struct ctl_opt *o, const char *wha
 	    o->flag, what, arg);
 }
 
+/* A JSON object from the text itself (starting with '{'), a file, or "-" (stdin). */
+static int
+cmd_json(const struct cmd_parse *p, const struct ctl_opt *o, const char *arg,
+    json_t **out)
+{
+	json_error_t	 err;
+	const char	*t = arg + strspn(arg, " \t\r\n");
+
+	if (*t == '{')
+		*out = json_loads(t, JSON_REJECT_DUPLICATES, &err);
+	else if (strcmp(arg, "-") == 0)
+		*out = json_loadf(stdin, JSON_REJECT_DUPLICATES, &err);
+	else
+		*out = json_load_file(arg, JSON_REJECT_DUPLICATES, &err);
+	if (*out == NULL && err.line < 1)
+		return ctl_main_usage_error(p->res, p->verb, "--%s: %s", o->flag, err.text);
+	if (*out == NULL)
+		return ctl_main_usage_error(p->res, p->verb, "--%s: %s (line %d, column %d)",
+		    o->flag, err.text, err.line, err.column);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return ctl_main_usage_error(p->res, p->verb,
+		    "--%s: expected a JSON object {...}", o->flag);
+	}
+	return 0;
+}
+
 /* Converts one option value to the JSON value the API expects. */
 static int
 cmd_value(const struct cmd_parse *p, const struct ctl_opt *o, const char *arg,
@@ -66,14 +94,67 @@ cmd_value(const struct cmd_parse *p, const struct ctl_opt *o, const char *arg,
 	case CTL_T_EMPTY:
 		*out = json_array();
 		return 0;
+	case CTL_T_JSON:
+		return cmd_json(p, o, arg, out);
 	}
 	return cmd_err_type(p, o, "a value", arg);
 }
 
+/* Whether field a is "b.something" (a member of b). */
+static int
+cmd_inside(const char *a, const char *b)
+{
+	size_t	 n = strlen(b);
+
+	return strncmp(a, b, n) == 0 && a[n] == '.';
+}
+
 /*
- * Records option idx.  Two options that set one field (--host and --no-host)
- * conflict; a non-repeatable option given twice is refused rather than
- * silently taking the last value.
+ * Two options conflict when they set one field (--host and --no-host), or when one
+ * clears an object (--bgp-clear) that the other sets a member of.
+ */
+static int
+cmd_conflict(const struct ctl_opt *a, const struct ctl_opt *b)
+{
+	return strcmp(a->field, b->field) == 0 ||
+	    (a->type == CTL_T_NULL && cmd_inside(b->field, a->field)) ||
+	    (b->type == CTL_T_NULL && cmd_inside(a->field, b->field));
+}
+
+/*
+ * Sets vals[field] = val, or vals[parent][member] for "parent.member".  Members given
+ * by their own options win over the same members of a whole object (--import-policy).
+ */
+static void
+cmd_set(json_t *vals, const char *field, json_t *val)
+{
+	const char	*dot = strchr(field, '.');
+	char		 parent[64];
+	json_t		*obj, *old;
+
+	if (dot == NULL || (size_t)(dot - field) >= sizeof(parent)) {
+		if (json_is_object(val) && json_is_object(old = json_object_get(vals, field)) &&
+		    json_object_update(val, old) != 0)
+			ctl_buf_oom();
+		if (json_object_set_new(vals, field, val) != 0)
+			ctl_buf_oom();
+		return;
+	}
+	memcpy(parent, field, (size_t)(dot - field));
+	parent[dot - field] = '\0';
+	if (!json_is_object(obj = json_object_get(vals, parent))) {
+		if ((obj = json_object()) == NULL ||
+		    json_object_set_new(vals, parent, obj) != 0)
+			ctl_buf_oom();
+	}
+	if (json_object_set_new(obj, dot + 1, val) != 0)
+		ctl_buf_oom();
+}
+
+/*
+ * Records option idx.  Conflicting options are refused (see cmd_conflict); a
+ * non-repeatable option given twice is refused rather than silently taking the
+ * last value.
  */
 static int
 cmd_store(struct cmd_parse *p, int idx, json_t *val)
@@ -83,7 +164,7 @@ cmd_store(struct cmd_parse *p, int idx, json_t *val)
 	int			 j;
 
 	for (j = 0, q = p->verb->opts; q->flag != NULL; j++, q++)
-		if (j != idx && p->seen[j] && strcmp(q->field, o->field) == 0) {
+		if (j != idx && p->seen[j] && cmd_conflict(q, o)) {
 			json_decref(val);
 			return ctl_main_usage_error(p->res, p->verb,
 			    "--%s conflicts with --%s", o->flag, q->flag);
@@ -95,8 +176,7 @@ cmd_store(struct cmd_parse *p, int idx, json_t *val)
 	p->seen[idx]++;
 	target = (o->flags & CTL_O_PATH) ? p->slots : p->vals;
 	if (!(o->flags & (CTL_O_MULTI | CTL_O_LIST))) {
-		if (json_object_set_new(target, o->field, val) != 0)
-			ctl_buf_oom();
+		cmd_set(target, o->field, val);
 		return 0;
 	}
 	if ((arr = json_object_get(target, o->field)) == NULL) {
@@ -307,6 +387,38 @@ cmd_query(json_t *vals, struct ctl_buf *b)
 	ctl_buf_free(&v);
 }
 
+/* The CTL_O_MERGE parents whose members were given without the parent itself. */
+static void
+cmd_merges(struct cmd_parse *p, struct ctl_req *req)
+{
+	const struct ctl_opt	*o, *q;
+	const char		*dot;
+	json_t			*name;
+	int			 i, j, whole;
+
+	for (i = 0, o = p->verb->opts; o != NULL && o->flag != NULL; i++, o++) {
+		if (!p->seen[i] || !(o->flags & CTL_O_MERGE) ||
+		    (dot = strchr(o->field, '.')) == NULL)
+			continue;
+		whole = 0;
+		for (j = 0, q = p->verb->opts; q->flag != NULL; j++, q++)
+			whole |= p->seen[j] && strlen(q->field) == (size_t)(dot - o->field) &&
+			    strncmp(q->field, o->field, (size_t)(dot - o->field)) == 0;
+		if (whole)
+			continue;
+		if ((req->merge == NULL && (req->merge = json_array()) == NULL) ||
+		    (name = json_stringn(o->field, (size_t)(dot - o->field))) == NULL)
+			ctl_buf_oom();
+		for (j = 0; j < (int)json_array_size(req->merge); j++)
+			if (json_equal(json_array_get(req->merge, (size_t)j), name))
+				break;
+		if (j == (int)json_array_size(req->merge) &&
+		    json_array_append(req->merge, name) != 0)
+			ctl_buf_oom();
+		json_decref(name);
+	}
+}
+
 static int
 cmd_build(struct cmd_parse *p, struct ctl_req *req)
 {
@@ -325,6 +437,8 @@ cmd_build(struct cmd_parse *p, struct ctl_req *req)
 		ctl_buf_adds(&path, p->verb->suffix);
 	req->method = p->verb->method;
 	req->noauth = (p->verb->flags & CTL_V_NOAUTH) != 0;
+	if (req->method == CTL_PATCH)
+		cmd_merges(p, req);
 	if (req->method == CTL_POST || req->method == CTL_PATCH)
 		req->body = json_incref(p->vals);
 	else if (req->method == CTL_GET)
@@ -374,13 +488,17 @@ ctl_cmd_exec(const struct ctl_conf *c, const struct ctl_res *r,
 	json_t	*ans = NULL;
 	int	 rc;
 
+	if (json_array_size(req->merge) > 0 && (rc = ctl_http_merge(c, req)) != 0)
+		return rc;
 	if (v->shape == CTL_S_LIST)
 		rc = ctl_http_list(c, req, &ans);
 	else
 		rc = ctl_http_call(c, req, &ans);
 	if (rc != 0)
 		return rc;
-	if ((v->shape == CTL_S_ROW || v->shape == CTL_S_SHOW) && !json_is_object(ans)) {
+	if (((v->shape == CTL_S_ROW || v->shape == CTL_S_SHOW || v->shape == CTL_S_SUB) &&
+	    !json_is_object(ans)) ||
+	    (v->shape == CTL_S_SUB && !json_is_array(json_object_get(ans, v->items)))) {
 		fprintf(stderr, "veneerctl: unexpected answer from veneerd: "
 		    "expected a JSON object\n");
 		json_decref(ans);
@@ -396,6 +514,8 @@ ctl_cmd_free(struct ctl_req *req)
 {
 	free(req->path);
 	json_decref(req->body);
+	json_decref(req->merge);
 	req->path = NULL;
 	req->body = NULL;
+	req->merge = NULL;
 }

@@ -256,6 +256,40 @@ ctl_http_call(const struct ctl_conf *c, const struct ctl_req *r, json_t **out)
 }
 
 /*
+ * Completes the CTL_O_MERGE members of a PATCH body with the object's current
+ * values: GET of the same path, then each named parent gets the members it lacks.
+ */
+int
+ctl_http_merge(const struct ctl_conf *c, const struct ctl_req *r)
+{
+	struct ctl_req	 get = *r;
+	json_t		*cur = NULL, *have, *now;
+	size_t		 i;
+	int		 rc;
+
+	get.method = CTL_GET;
+	get.body = NULL;
+	if ((rc = http_request(c, &get, r->path, &cur)) != 0)
+		return rc;
+	for (i = 0; i < json_array_size(r->merge); i++) {
+		const char *name = json_string_value(json_array_get(r->merge, i));
+
+		have = json_object_get(r->body, name);
+		now = json_object_get(cur, name);
+		if (!json_is_object(now)) {
+			fprintf(stderr, "veneerctl: unexpected answer from veneerd: no \"%s\" "
+			    "object to change\n", name);
+			json_decref(cur);
+			return CTL_EXIT_TRANSPORT;
+		}
+		if (json_object_update_missing(have, now) != 0)
+			ctl_buf_oom();
+	}
+	json_decref(cur);
+	return 0;
+}
+
+/*
  * Appends one page's items to all; returns the page's "next" (to free), or
  * NULL at the end.  *rc is set on a malformed page.
  */

@@ -139,6 +139,47 @@ out_width(const char *s)
 	return n;
 }
 
+/* A member of obj; "a.b" is member b of member a. */
+static const json_t *
+out_field(const json_t *obj, const char *field)
+{
+	const char	*dot;
+	char		 head[64];
+
+	while ((dot = strchr(field, '.')) != NULL && (size_t)(dot - field) < sizeof(head)) {
+		memcpy(head, field, (size_t)(dot - field));
+		head[dot - field] = '\0';
+		obj = json_object_get(obj, head);
+		field = dot + 1;
+	}
+	return json_object_get(obj, field);
+}
+
+/*
+ * Columns of seconds that read better as a duration, as FRR prints a session's
+ * uptime: 00:12:34 within a day, then 3d04h05m, then 2w3d04h; 0 prints '-'.
+ */
+static int
+out_duration(struct ctl_buf *b, const char *field, const json_t *v)
+{
+	json_int_t	 t = json_integer_value(v);
+
+	if (strcmp(field, "uptime_s") != 0 || !json_is_integer(v) || t < 0)
+		return 0;
+	if (t == 0)
+		ctl_buf_adds(b, "-");
+	else if (t < 86400)
+		ctl_buf_addf(b, "%02d:%02d:%02d", (int)(t / 3600), (int)(t / 60 % 60),
+		    (int)(t % 60));
+	else if (t < 7 * 86400)
+		ctl_buf_addf(b, "%dd%02dh%02dm", (int)(t / 86400), (int)(t / 3600 % 24),
+		    (int)(t / 60 % 60));
+	else
+		ctl_buf_addf(b, "%lldw%dd%02dh", (long long)(t / (7 * 86400)),
+		    (int)(t / 86400 % 7), (int)(t / 3600 % 24));
+	return 1;
+}
+
 struct out_table {
 	size_t		  ncols;
 	size_t		  nrows;	/* including the header */
@@ -158,8 +199,9 @@ out_table_fill(struct out_table *t, const struct ctl_col *cols, const json_t *it
 		for (k = 0; k < t->ncols; k++) {
 			if (r == 0)
 				ctl_buf_adds(&b, cols[k].header);
-			else
-				ctl_out_value(&b, json_object_get(item, cols[k].field));
+			else if (!out_duration(&b, cols[k].field,
+			    out_field(item, cols[k].field)))
+				ctl_out_value(&b, out_field(item, cols[k].field));
 			t->cell[r * t->ncols + k] = ctl_buf_take(&b);
 			if (out_width(t->cell[r * t->ncols + k]) > t->width[k])
 				t->width[k] = out_width(t->cell[r * t->ncols + k]);
@@ -252,6 +294,10 @@ out_tables(const struct ctl_res *r, const struct ctl_verb *v, json_t *ans)
 		out_table(cols, ans);
 		return 0;
 	}
+	if (v->shape == CTL_S_SUB) {
+		out_table(cols, json_object_get(ans, v->items));
+		return 0;
+	}
 	if ((one = json_array()) == NULL || json_array_append(one, ans) != 0)
 		ctl_buf_oom();
 	out_table(cols, one);
@@ -274,6 +320,8 @@ ctl_out_print(const struct ctl_conf *c, const struct ctl_res *r,
 		out_json(ans);
 		break;
 	case CTL_FMT_ID:
+		if (v->shape == CTL_S_SUB)
+			return out_ids(json_object_get(ans, v->items), v->idfield, 1);
 		return out_ids(ans, v->secret ? v->secret :
 		    v->idfield ? v->idfield : r->idfield, v->shape == CTL_S_LIST);
 	case CTL_FMT_TABLE:

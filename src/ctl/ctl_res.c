@@ -16,6 +16,8 @@
 #define OBOOL(f, fld, h)	{ f, fld, CTL_T_BOOL, 0, "on|off", h }
 #define ONULL(f, fld, h)	{ f, fld, CTL_T_NULL, 0, NULL, h }
 #define OEMPTY(f, fld, h)	{ f, fld, CTL_T_EMPTY, 0, NULL, h }
+#define OJSON(f, fld, fl, h)	{ f, fld, CTL_T_JSON, fl, "FILE|JSON", h }
+#define OBOOLF(f, fld, fl, h)	{ f, fld, CTL_T_BOOL, fl, "on|off", h }
 #define OEND			{ .flag = NULL }
 #define CEND			{ .header = NULL }
 #define VEND			{ .name = NULL }
@@ -89,6 +91,10 @@ static const struct ctl_opt network_create[] = {
 	OSTR("cidr", "cidr", CTL_O_REQ | CTL_O_MULTI, "CIDR",
 	    "IPv4 CIDR; repeat for several (one is sent as a string)"),
 	OSTR("tenant", "tenant", 0, "TENANT", "owning tenant (admin only)"),
+	OJSON("import-policy", "import_policy", 0,
+	    "BGP import policy: a JSON object, or a file holding one"),
+	OBOOL("allow-subnet-override", "import_policy.allow_subnet_override",
+	    "learned routes may replace a subnet's own route (default off)"),
 	OEND
 };
 static const struct ctl_opt network_list[] = {
@@ -100,6 +106,10 @@ static const struct ctl_opt network_update[] = {
 	OSTR("name", "name", 0, "NAME", "new name"),
 	OSTR("cidr", "cidr", CTL_O_LIST, "CIDR",
 	    "replaces the whole CIDR list; repeat for several"),
+	OJSON("import-policy", "import_policy", 0,
+	    "replaces the whole BGP import policy (JSON object or file)"),
+	OBOOLF("allow-subnet-override", "import_policy.allow_subnet_override", CTL_O_MERGE,
+	    "changes only this member of the import policy"),
 	OEND
 };
 static const struct ctl_col network_cols[] = {
@@ -121,6 +131,8 @@ static const struct ctl_opt router_create[] = {
 	OSTR("name", "name", CTL_O_REQ, "NAME", "router name, unique in the network"),
 	OINT("asn", "asn", 0, "ASN", "AS number (default 64512)"),
 	OSTR("mac", "mac", 0, "MAC", "MAC address (generated when absent)"),
+	OINT("bgp-hold-time", "bgp_hold_time", 0, "SECONDS",
+	    "BGP hold time: 0 or 3 to 65535 (default 90)"),
 	OEND
 };
 static const struct ctl_opt router_list[] = {
@@ -131,7 +143,26 @@ static const struct ctl_opt router_list[] = {
 static const struct ctl_opt router_update[] = {
 	OSTR("name", "name", 0, "NAME", "new name"),
 	OINT("asn", "asn", 0, "ASN", "new AS number"),
+	OINT("bgp-hold-time", "bgp_hold_time", 0, "SECONDS",
+	    "BGP hold time: 0 or 3 to 65535"),
 	OEND
+};
+static const struct ctl_opt bgp_routes_opts[] = {
+	OSTR("status", "status", 0, "accepted|rejected", "only routes with this verdict"),
+	OSTR("port", "port", 0, "PORT", "only routes announced by this port"),
+	OSTR("prefix", "prefix", 0, "CIDR", "only this prefix"),
+	OEND
+};
+static const struct ctl_col bgp_cols[] = {
+	{ "PORT", "port" }, { "PEER_IP", "peer_ip" }, { "PEER_ASN", "peer_asn" },
+	{ "STATE", "state" }, { "UPTIME", "uptime_s" }, { "RECEIVED", "prefixes.received" },
+	{ "ACCEPTED", "prefixes.accepted" }, { "REJECTED", "prefixes.rejected" },
+	{ "LAST_ERROR", "last_error" }, CEND
+};
+static const struct ctl_col lroute_cols[] = {
+	{ "PREFIX", "prefix" }, { "PORT", "port" }, { "NEXTHOP", "nexthop" },
+	{ "STATUS", "status" }, { "SELECTED", "selected" }, { "AS_PATH", "as_path" },
+	{ "REASON", "reason" }, CEND
 };
 static const struct ctl_col router_cols[] = {
 	{ "ID", "id" }, { "NAME", "name" }, { "NETWORK", "network" }, { "ASN", "asn" },
@@ -152,6 +183,14 @@ static const struct ctl_verb router_verbs[] = {
 	  .suffix = "/routes", .cols = rtable_cols, .idfield = "destination",
 	  .help = "show the router's effective routing table "
 	  "(-o id prints destinations)" },
+	{ .name = "bgp", .method = CTL_GET, .shape = CTL_S_SUB, .pos = "ID",
+	  .suffix = "/bgp", .cols = bgp_cols, .idfield = "port", .items = "sessions",
+	  .help = "show the router's BGP sessions, one per routing port "
+	  "(-o id prints the ports; -o json the whole answer)" },
+	{ .name = "bgp-routes", .method = CTL_GET, .shape = CTL_S_LIST, .pos = "ID",
+	  .suffix = "/bgp/routes", .opts = bgp_routes_opts, .cols = lroute_cols,
+	  .help = "show the routes the router's BGP peers announced, accepted or "
+	  "rejected by the import policy" },
 	VEND
 };
 
@@ -221,6 +260,17 @@ static const struct ctl_opt port_create[] = {
 	    "a virtual IP range the port may claim; repeatable"),
 	OBOOL("source-dest-check", "source_dest_check", "address checks (default on)"),
 	OBOOL("routing", "routing", "routing protocols to the router (default off)"),
+	OINT("bgp-peer-asn", "bgp.peer_asn", 0, "ASN",
+	    "the BGP peer's AS (default: the one its OPEN gives)"),
+	OSTR("bgp-password", "bgp.password", 0, "KEY", "TCP-MD5 key, 1 to 80 printable ASCII"),
+	OINT("bgp-max-prefix", "bgp.max_prefix", 0, "N",
+	    "most routes taken from the peer (default: the import policy's)"),
+	OINT("bgp-max-prefix-warning", "bgp.max_prefix_warning", 0, "PERCENT",
+	    "warn at this percentage of the maximum"),
+	OBOOL("bgp-ttl-security", "bgp.ttl_security",
+	    "require TTL 255 from the peer (GTSM, RFC 5082; default off)"),
+	OJSON("bgp-import-policy", "bgp.import_policy", 0,
+	    "an import policy for this port instead of the network's"),
 	OSTR("device", "device", 0, "DEV", "TAP device name on the host"),
 	OEND
 };
@@ -245,6 +295,18 @@ static const struct ctl_opt port_update[] = {
 	OBOOL("source-dest-check", "source_dest_check", "address checks"),
 	OBOOL("routing", "routing", "routing protocols to the router"),
 	OSTR("device", "device", 0, "DEV", "TAP device name"),
+	OINT("bgp-peer-asn", "bgp.peer_asn", 0, "ASN",
+	    "the BGP peer's AS; the --bgp-* options replace all BGP settings"),
+	OSTR("bgp-password", "bgp.password", 0, "KEY", "TCP-MD5 key, 1 to 80 printable ASCII"),
+	OINT("bgp-max-prefix", "bgp.max_prefix", 0, "N",
+	    "most routes taken from the peer (default: the import policy's)"),
+	OINT("bgp-max-prefix-warning", "bgp.max_prefix_warning", 0, "PERCENT",
+	    "warn at this percentage of the maximum"),
+	OBOOL("bgp-ttl-security", "bgp.ttl_security",
+	    "require TTL 255 from the peer (GTSM, RFC 5082; default off)"),
+	OJSON("bgp-import-policy", "bgp.import_policy", 0,
+	    "an import policy for this port instead of the network's"),
+	ONULL("bgp-clear", "bgp", "remove every BGP setting"),
 	OEND
 };
 static const struct ctl_col port_cols[] = {

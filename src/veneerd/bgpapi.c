@@ -424,23 +424,41 @@ struct bgpapi_rq {
 	int has_prefix, has_after;
 	struct pfx4 prefix, after;
 	const char *after_port;
-	char after_buf[96];
 	int64_t limit;
 };
 
-/* The cursor of a page: "PREFIX,PORT" of its last item (unique; survives withdrawals). */
+/*
+ * The cursor of a page names its last item by what orders the list, not by id, so that
+ * a route withdrawn between two pages does not lose the place: 8 hex digits of address,
+ * 2 of length, then the port id. Fixed-width hex sorts as the list does, so cursors grow
+ * as clients expect of "next".
+ */
+static void
+bgpapi_cursor(const struct pfx4 *p, const char *port, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%08x%02x%s", p->addr, p->len, port);
+}
+
 static int
 bgpapi_after(struct bgpapi_rq *q, const char *val)
 {
-	char *comma;
+	char hex[11];
+	unsigned long v;
+	char *end;
 
-	snprintf(q->after_buf, sizeof(q->after_buf), "%s", val);
-	if ((comma = strrchr(q->after_buf, ',')) == NULL || comma[1] == '\0')
+	if (strlen(val) <= 10 || strspn(val, "0123456789abcdef") < 10)
 		return -1;
-	*comma = '\0';
-	q->after_port = comma + 1;
+	memcpy(hex, val, 10);
+	hex[10] = '\0';
+	v = strtoul(hex + 8, &end, 16);
+	if (v > 32)
+		return -1;
+	q->after.len = (uint8_t)v;
+	hex[8] = '\0';
+	q->after.addr = (uint32_t)strtoul(hex, &end, 16);
+	q->after_port = val + 10;
 	q->has_after = 1;
-	return pfx4_parse(q->after_buf, &q->after, 0, 32) == ADDR_OK ? 0 : -1;
+	return 0;
 }
 
 static int
@@ -524,7 +542,9 @@ bgpapi_routes(struct api_req *req, struct api_resp *resp)
 {
 	const char *id = req->seg[2];
 	struct bgpapi_rq q;
-	json_t *items, *body, *last = NULL;
+	json_t *items, *body;
+	struct pfx4 last;
+	char cur[96] = "";
 	sqlite3_stmt *s;
 	int64_t count = 0;
 
@@ -544,15 +564,13 @@ bgpapi_routes(struct api_req *req, struct api_resp *resp)
 	body = json_pack("{s:o}", "items", items);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		if (count++ == q.limit) {
-			char cur[96];
-
-			snprintf(cur, sizeof(cur), "%s,%s", json_string_value(json_object_get(last,
-			    "prefix")), json_string_value(json_object_get(last, "port")));
 			json_object_set_new(body, "next", json_string(cur));
 			break;
 		}
-		last = bgpapi_route_json(s);
-		json_array_append_new(items, last);
+		last.addr = (uint32_t)sqlite3_column_int64(s, 1);
+		last.len = (uint8_t)sqlite3_column_int(s, 2);
+		bgpapi_cursor(&last, (const char *)sqlite3_column_text(s, 3), cur, sizeof(cur));
+		json_array_append_new(items, bgpapi_route_json(s));
 	}
 	sqlite3_reset(s);
 	return api_ok(resp, 200, body);
