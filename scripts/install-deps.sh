@@ -14,6 +14,8 @@ PKGS=(
   # the lab and the topology tests: VMs in namespaces with real DHCP clients and tools
   iproute2 isc-dhcp-client udhcpc iputils-ping traceroute python3-scapy iperf3 procps tcpdump
   tshark
+  # real routing daemons as tenant peers (tests/topo/peers.py) and BGP benchmark reference
+  bird2 frr gobgpd exabgp
   # benchmarks: the references they compare with
   tayga
 )
