@@ -84,7 +84,8 @@ struct agent {
 	void (*on_update)(struct agent *a);
 	/* The program that embeds this sync client (veneer-routerd keeps its state here). */
 	void *owner;
-	/* The local control socket. */
+	/* The local control socket; a program embedding this client may answer it instead. */
+	json_t *(*ctl_answer)(struct agent *a, char *cmd);
 	int ctl_fd;
 	struct ev_io *ctl_io;
 };

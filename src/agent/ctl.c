@@ -22,6 +22,8 @@ ctl_answer(struct agent *a, char *cmd)
 {
 	char port[CC_ID_LEN + 1], ns[257], err[160];
 
+	if (a->ctl_answer)
+		return a->ctl_answer(a, cmd);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "state") == 0)
 		return json_pack("{s:s, s:o, s:o, s:o}", "host", a->cfg.host, "sync",
 		    sync_status(a), "state", astate_json(a->live, strcmp(cmd, "state") == 0),

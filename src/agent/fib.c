@@ -82,7 +82,8 @@ fib_routers(struct fib_net *n, const struct astate *st)
 {
 	const char **ids = calloc((size_t)n->nrouters + 1, sizeof(char *));
 	int (*links)[2] = calloc(st->links.count + 1, sizeof(*links));
-	struct rib_own *own = calloc(st->subnets.count + st->routes.count + 1, sizeof(*own));
+	struct rib_own *own = calloc(st->subnets.count + st->routes.count + st->lroutes.count + 1,
+	    sizeof(*own));
 	int nlinks = 0, nown = 0, rc = -1;
 	struct rib_net rn;
 
@@ -113,7 +114,7 @@ fib_routers(struct fib_net *n, const struct astate *st)
 		if (r == NULL)
 			continue;
 		own[nown++] = (struct rib_own){(int)(r - n->routers), n->subnets[i].s->cidr,
-		    RIB_CONNECTED, RIB_T_SUBNET, n->subnets[i].s->id, NULL};
+		    RIB_CONNECTED, RIB_T_SUBNET, n->subnets[i].s->id, NULL, 0};
 	}
 	for (size_t i = 0; i < st->routes.cap; i++) {
 		const struct cc_route *rt = st->routes.slots[i].val;
@@ -124,7 +125,18 @@ fib_routers(struct fib_net *n, const struct astate *st)
 			continue;
 		own[nown++] = (struct rib_own){(int)(r - n->routers), rt->dst, RIB_STATIC,
 		    rt->ttype == CC_T_PORT ? RIB_T_PORT : rt->ttype == CC_T_ROUTER ? RIB_T_ROUTER :
-		    RIB_T_BLACKHOLE, rt->ttype == CC_T_BLACKHOLE ? NULL : rt->target, rt->id};
+		    RIB_T_BLACKHOLE, rt->ttype == CC_T_BLACKHOLE ? NULL : rt->target, rt->id, 0};
+	}
+	/* Learned routes veneerd installed: to the announcing (or third-party) next-hop port. */
+	for (size_t i = 0; i < st->lroutes.cap; i++) {
+		const struct cc_lroute *lr = st->lroutes.slots[i].val;
+		struct fib_router *r;
+
+		if (lr == NULL || strcmp(lr->network, n->n->id) != 0 ||
+		    (r = map_get(&n->by_router, lr->router)) == NULL)
+			continue;
+		own[nown++] = (struct rib_own){(int)(r - n->routers), lr->dst, RIB_BGP, RIB_T_PORT,
+		    lr->port, lr->id, (lr->flags & CC_LR_OVERRIDE) != 0};
 	}
 	rn = (struct rib_net){n->nrouters, ids, nlinks, (const int(*)[2])links, nown, own};
 	for (int i = 0; i < n->nrouters; i++)
@@ -190,6 +202,14 @@ fib_build_net(struct fib *f, struct fib_net *n, const struct astate *st, const c
 	map_each(&st->ports, fib_take_port, &ff);
 	if (fib_index_net(n) < 0 || imap_put(&f->by_vnid, n->n->vnid, n) < 0)
 		return -1;
+	n->routerd.p = &n->routerd_p;
+	n->routerd.net = n;
+	snprintf(n->routerd_p.id, sizeof(n->routerd_p.id), "routerd");
+	if (f->routerd) {
+		n->routerd.where = f->routerd->address;
+		n->routerd.prefix = f->routerd->prefix;
+		n->routerd.encap = f->routerd->encap;
+	}
 	for (int i = 0; i < n->nports; i++) {
 		int failed = 0;
 
@@ -209,6 +229,14 @@ fib_build(const struct astate *st, const char *self)
 	if (f == NULL)
 		return NULL;
 	f->revision = st->revision;
+	/* One routing manager serves every network (the first one up by name, if several). */
+	for (size_t k = 0; k < st->hosts.cap; k++) {
+		const struct cc_host *h = st->hosts.slots[k].val;
+
+		if (h && h->role == CC_ROLE_ROUTERD && h->up && (f->routerd == NULL ||
+		    strcmp(h->name, f->routerd->name) < 0))
+			f->routerd = h;
+	}
 	map_each(&st->nets, fib_count, f);
 	if ((f->nets = calloc((size_t)f->nnets + 1, sizeof(*f->nets))) == NULL) {
 		free(f);

@@ -55,6 +55,12 @@ struct fib_net {
 	struct imap by_loc;    /* fib_loc_key(host prefix, slot) -> struct fib_port (embed6) */
 	struct map by_router;  /* router id -> struct fib_router */
 	struct map by_subnet;  /* subnet id -> struct fib_subnet */
+	/*
+	 * veneer-routerd as a destination of this network (intercepted BGP goes there): a
+	 * port-like endpoint at its substrate address; where.family 0 when no routerd is up.
+	 */
+	struct fib_port routerd;
+	struct cc_port routerd_p;
 };
 
 struct fib {
@@ -63,6 +69,7 @@ struct fib {
 	int nnets;
 	struct imap by_vnid;   /* vnid -> struct fib_net */
 	struct map by_port;    /* port id -> struct fib_port (local networks only) */
+	const struct cc_host *routerd; /* the routing manager's host, NULL when none is up */
 };
 
 /* fib.c */

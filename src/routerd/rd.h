@@ -1,0 +1,225 @@
+/*
+ * veneer-routerd: the network routing manager. It registers with veneerd as a substrate
+ * endpoint (role routerd), holds the state of every network that has a routing-enabled
+ * port, and gives each such network a namespace with a TUN holding the network's router
+ * addresses. Agents carry the BGP packets that routing ports send to their router over the
+ * substrate to routerd, which writes them into that TUN; the kernel's TCP (with TCP-MD5 and
+ * IP_MINTTL) terminates the sessions, and the BGP library (src/bgp) speaks the protocol.
+ * Learned routes pass the network's import policy, go through best-path selection per
+ * virtual router, are reported to veneerd (which installs them in the agents' FIBs), and
+ * each routing port is sent the router's table as if by the router itself.
+ */
+#ifndef VENEER_RD_H
+#define VENEER_RD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "bgp.h"
+#include "bgp_fsm.h"
+#include "bgp_rib.h"
+#include "fib.h"
+#include "map.h"
+
+struct ev_loop;
+struct ev_io;
+struct ev_timer;
+
+#define RD_MAX_RULES 64
+#define RD_DEFAULT_HOLD 90
+#define RD_GR_TIME 120      /* restart time we keep a restarting peer's routes (helper) */
+#define RD_EXPORT_DELAY_MS 20
+
+struct rd_cfg {
+	const char *host;
+	const char *veneerd;
+	const char *token;
+	const char *address;   /* substrate address */
+	const char *ctl_path;
+	const char *ns_prefix; /* namespaces are PREFIX-VNID */
+	const char *bench_listen; /* ADDR:PORT: a standalone speaker for bench/bgp_ingest.py */
+	uint32_t bench_asn;
+};
+
+/* An import policy (the network's, or a port's override), as docs/api.md describes it. */
+struct rd_rule {
+	struct pfx4 p;
+	uint8_t ge, le;
+};
+
+struct rd_policy {
+	struct rd_rule allow[RD_MAX_RULES];
+	struct rd_rule deny[RD_MAX_RULES];
+	int nallow, ndeny;
+	int override;          /* allow_subnet_override */
+	uint32_t max_prefix;
+	uint32_t warn_pct;
+	double rate, burst;    /* UPDATE messages per second, bucket size */
+};
+
+/* One network's protocol endpoint: a namespace with a TUN and the BGP listener. */
+struct rd_net {
+	struct rd *rd;
+	char id[CC_ID_LEN];
+	uint32_t vnid;
+	char ns[64];
+	int tun_fd;
+	struct ev_io *tun_io;
+	int lfd;
+	struct ev_io *lio;
+	uint32_t addrs[64];    /* router addresses configured on the TUN */
+	int naddrs;
+	struct rd_policy policy;
+	int seen;
+};
+
+/* One virtual router's BGP instance: its table and export state. */
+struct rd_router {
+	char id[CC_ID_LEN];
+	char net[CC_ID_LEN];
+	uint32_t asn;
+	uint16_t hold;
+	uint32_t router_id;
+	struct bgp_rib *rib;
+	struct rd *rd;
+	int dirty;             /* export to its peers pending */
+	int seen;
+};
+
+/* A route received from a port, with the policy's verdict (the Adj-RIB-In as reported). */
+struct rd_route {
+	struct bgp_prefix p;
+	const struct bgp_aset *aset; /* accepted routes only */
+	uint32_t nexthop;
+	char nhport[CC_ID_LEN];
+	uint8_t accepted;
+	uint8_t selected;
+	uint8_t override;
+	uint8_t stale;               /* kept for a restarting peer, not re-announced yet */
+	char reason[CC_REASON_LEN];
+};
+
+/* A routing-enabled port: its session with its router. */
+struct rd_peer {
+	struct rd *rd;
+	char port[CC_ID_LEN];
+	char net[CC_ID_LEN];
+	char router[CC_ID_LEN];
+	char subnet[CC_ID_LEN];
+	uint32_t ip;           /* the port's address: the only one it may peer from */
+	uint32_t gw;           /* its router's address on its subnet: our NEXT_HOP for it */
+	/* settings: the port's own, else the network's */
+	uint32_t peer_asn;     /* 0: what its OPEN says */
+	char password[81];
+	int ttl_security;
+	struct rd_policy policy;
+	int own_policy;
+	/* the connection and session */
+	int fd;
+	struct ev_io *io;
+	struct bgp_sess *sess;
+	struct ev_timer *timer;
+	struct ev_timer *gr_timer;
+	struct ev_timer *pace;  /* reading paused by the UPDATE rate limit */
+	uint8_t *out;
+	size_t outlen, outcap;
+	int ribpeer;            /* index in the router's table, -1 when none */
+	int eor_sent;
+	/* what was received, and what was sent */
+	struct map in;          /* "a.b.c.d/len" -> struct rd_route */
+	struct map adj_out;     /* "a.b.c.d/len" -> fingerprint of what we announced */
+	uint32_t received, accepted, rejected;
+	int warned;
+	double tokens;
+	uint64_t tokens_ms;
+	uint64_t updates_seen;
+	uint64_t since_ms;      /* wall clock of the last state change */
+	enum bgp_state reported;
+	int going_down;         /* its routes are being removed: no per-route reports */
+	int seen;
+};
+
+struct rd {
+	struct rd_cfg cfg;
+	struct ev_loop *loop;
+	struct agent sync;      /* the control-channel client, shared with veneer-agent */
+	struct fib *fib;        /* compiled from sync.live after each batch */
+	struct map nets;        /* network id -> struct rd_net */
+	struct map routers;     /* router id -> struct rd_router */
+	struct map peers;       /* port id -> struct rd_peer */
+	struct bgp_atab *atab;
+	int sub_fd;
+	struct ev_io *sub_io;
+	struct ev_timer *export_timer;
+	struct ev_timer *sub_retry;
+	int ctl_fd;
+	struct ev_io *ctl_io;
+	uint64_t connects_seen; /* sync.stats.connects when we last reported everything */
+	/* counters */
+	uint64_t sub_rx, sub_tx, tun_rx, tun_tx;
+	uint64_t drop_decode, drop_sender, drop_target, drop_io;
+	/* bench mode: one listener in the current namespace, no veneerd */
+	struct rd_net *bench_net;
+	struct rd_router *bench_router;
+};
+
+/* rd_state.c: after each batch veneerd sent (the sync client's on_update) */
+void rd_update(struct agent *a);
+
+/* rd_ns.c: namespaces and TUNs */
+/* Creates (or recreates) the network's namespace with its TUN and BGP listener. */
+int rd_ns_open(struct rd *rd, struct rd_net *n);
+/* Makes the TUN hold exactly these router addresses. */
+int rd_ns_addrs(struct rd *rd, struct rd_net *n, const uint32_t *addrs, int naddrs);
+/* Sets or clears the TCP-MD5 key for one peer address on the network's listener. */
+int rd_ns_md5(struct rd_net *n, uint32_t peer, const char *password);
+void rd_ns_close(struct rd *rd, struct rd_net *n);
+/* A listener in the current namespace (bench mode). */
+int rd_ns_listen_here(struct rd *rd, struct rd_net *n, const char *addrport);
+
+/* rd_sub.c: the substrate side (VXLAN) and the TUNs */
+int rd_sub_open(struct rd *rd);
+void rd_sub_close(struct rd *rd);
+void rd_sub_on_tun(struct ev_io *io, uint32_t events, void *arg);
+
+/* rd_policy.c */
+/* Parses {"import_policy": {...}} or a bare policy object; defaults for what is absent. */
+void rd_policy_default(struct rd_policy *p);
+int rd_policy_parse(const char *json, struct rd_policy *p);
+/*
+ * The verdict on a route received from a port of subnet `sub` in network `net`: NULL when
+ * accepted (*override set when it replaces a connected subnet route), else the reason.
+ */
+const char *rd_policy_check(const struct rd_policy *p, const struct fib_net *net,
+    const struct bgp_prefix *pfx, int *override);
+
+/* rd_peer.c: sessions over the kernel's TCP */
+struct rd_peer *rd_peer_new(struct rd *rd, const char *port);
+void rd_peer_on_accept(struct ev_io *io, uint32_t events, void *arg);
+/* Creates, updates and removes peers to match the fib (one per routing port). */
+void rd_peer_sync(struct rd *rd);
+void rd_peer_free(struct rd_peer *p);
+json_t *rd_peer_json(const struct rd_peer *p);
+int rd_peer_send(struct rd_peer *p, const uint8_t *msg, size_t len);
+
+/* rd_route.c: received routes, the tables, reports and export */
+void rd_route_in(struct rd_peer *p, const struct bgp_prefix *pfx, const struct bgp_attrs *a);
+void rd_route_peer_up(struct rd_peer *p);
+void rd_route_peer_down(struct rd_peer *p, int keep_stale);
+void rd_route_sweep_stale(struct rd_peer *p);
+/* The graceful-restart timer of a peer ran out: its stale routes go. */
+void rd_route_on_gr(struct ev_timer *t, void *arg);
+/* Sends routerd's whole view again (after veneerd came back). */
+void rd_report_all(struct rd *rd);
+void rd_route_refresh(struct rd_peer *p);
+struct rd_router *rd_router_get(struct rd *rd, const char *id, const char *net);
+void rd_router_free(struct rd_router *r);
+void rd_export_schedule(struct rd *rd);
+void rd_report_session(struct rd_peer *p);
+
+/* rd_ctl.c */
+int rd_ctl_start(struct rd *rd);
+void rd_ctl_stop(struct rd *rd);
+
+#endif

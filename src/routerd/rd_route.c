@@ -1,0 +1,632 @@
+/*
+ * Routes in and out of each virtual router. In: every prefix a port announces gets the
+ * import policy's verdict; accepted ones enter the router's table (src/bgp/bgp_rib.c),
+ * whose best path and ECMP set decide what is installed; each route is reported to veneerd
+ * with its verdict and whether it is installed. Out: each established port is sent the
+ * router's own table as if by the router (NEXT_HOP its address on the port's subnet, the
+ * router's AS first in the path), kept in step by diffing against what was sent.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "conn.h"
+#include "ev.h"
+#include "imap.h"
+#include "log.h"
+#include "rd.h"
+
+static void
+rd_key(const struct bgp_prefix *p, char *buf)
+{
+	struct pfx4 q = {p->addr, p->len};
+
+	pfx4_fmt(&q, buf);
+}
+
+static struct rd_router *
+rd_peer_router(const struct rd_peer *p)
+{
+	return map_get(&p->rd->routers, p->router);
+}
+
+/* --- reports to veneerd --- */
+
+static int
+rd_can_report(const struct rd *rd)
+{
+	return rd->bench_net == NULL && rd->sync.conn != NULL && rd->sync.welcomed;
+}
+
+static json_t *
+rd_aspath_json(const struct bgp_attrs *a)
+{
+	json_t *list = json_array();
+	struct cur c = cur_make(a->aspath, a->aspath_len);
+
+	while (cur_left(&c) >= 2) {
+		uint8_t type = cur_u8(&c), n = cur_u8(&c);
+		json_t *set = type == BGP_AS_SET || type == BGP_AS_CONFED_SET ? json_array() : NULL;
+
+		for (unsigned i = 0; i < n && cur_ok(&c); i++) {
+			json_t *v = json_integer((json_int_t)cur_u32(&c));
+
+			json_array_append_new(set ? set : list, v);
+		}
+		if (set)
+			json_array_append_new(list, set);
+	}
+	return list;
+}
+
+static json_t *
+rd_comm_json(const uint8_t *p, size_t len, int large)
+{
+	json_t *list = json_array();
+	struct cur c = cur_make(p, len);
+	char buf[40];
+
+	while (cur_left(&c) >= (large ? 12u : 4u)) {
+		if (large) {
+			uint32_t g = cur_u32(&c), d1 = cur_u32(&c), d2 = cur_u32(&c);
+
+			snprintf(buf, sizeof(buf), "%u:%u:%u", g, d1, d2);
+		} else {
+			uint16_t hi = cur_u16(&c), lo = cur_u16(&c);
+
+			snprintf(buf, sizeof(buf), "%u:%u", hi, lo);
+		}
+		json_array_append_new(list, json_string(buf));
+	}
+	return list;
+}
+
+static char *
+rd_attrs_json(const struct bgp_attrs *a)
+{
+	static const char *const origins[] = {"igp", "egp", "incomplete"};
+	json_t *o;
+	char *txt;
+
+	if (a == NULL)
+		return strdup("{}");
+	o = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o}", "as_path", rd_aspath_json(a),
+	    "origin", origins[a->origin < 3 ? a->origin : 2],
+	    "med", a->present & (1u << BGP_A_MED) ? json_integer(a->med) : json_null(),
+	    "local_pref", a->present & (1u << BGP_A_LOCAL_PREF) ? json_integer(a->local_pref) :
+	    json_null(), "communities", rd_comm_json(a->communities, a->communities_len, 0),
+	    "large_communities", rd_comm_json(a->large_communities, a->large_communities_len, 1));
+	txt = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(o);
+	return txt;
+}
+
+static void
+rd_report_route(struct rd_peer *p, const struct rd_route *rt)
+{
+	struct cc_msg m = {.type = CC_LEARNED};
+	struct cc_learned *l = &m.u.learned;
+	char *attrs;
+
+	if (!rd_can_report(p->rd))
+		return;
+	attrs = rd_attrs_json(rt->aset ? bgp_aset_attrs(rt->aset) : NULL);
+	if (attrs == NULL || strlen(attrs) > CC_MAX_JSON) {
+		free(attrs);
+		attrs = strdup("{}");
+		if (attrs == NULL)
+			return;
+	}
+	snprintf(l->port, sizeof(l->port), "%s", p->port);
+	l->dst.addr = rt->p.addr;
+	l->dst.len = rt->p.len;
+	l->nexthop = rt->nexthop;
+	snprintf(l->nexthop_port, sizeof(l->nexthop_port), "%s", rt->nhport);
+	l->status = rt->accepted ? CC_LEARN_ACCEPTED : CC_LEARN_REJECTED;
+	l->selected = rt->selected;
+	l->override = rt->override;
+	snprintf(l->reason, sizeof(l->reason), "%s", rt->reason);
+	l->len = (uint16_t)strlen(attrs);
+	l->attrs = attrs;
+	conn_send(p->rd->sync.conn, &m);
+	free(attrs);
+}
+
+static void
+rd_report_unlearn(struct rd_peer *p, const struct bgp_prefix *pfx)
+{
+	struct cc_msg m = {.type = CC_UNLEARN};
+
+	if (!rd_can_report(p->rd))
+		return;
+	snprintf(m.u.unlearn.port, sizeof(m.u.unlearn.port), "%s", p->port);
+	m.u.unlearn.all = pfx == NULL;
+	if (pfx) {
+		m.u.unlearn.dst.addr = pfx->addr;
+		m.u.unlearn.dst.len = pfx->len;
+	}
+	conn_send(p->rd->sync.conn, &m);
+}
+
+void
+rd_report_session(struct rd_peer *p)
+{
+	struct cc_msg m = {.type = CC_BGPSESS};
+	struct cc_bgpsess *b = &m.u.bgpsess;
+	const struct bgp_sess_stats *st = p->sess ? bgp_sess_stats(p->sess) : NULL;
+	const struct bgp_open *o = p->sess ? bgp_sess_peer_open(p->sess) : NULL;
+	enum bgp_state s = p->sess ? bgp_sess_state(p->sess) : BGP_S_IDLE;
+
+	if (!rd_can_report(p->rd))
+		return;
+	snprintf(b->port, sizeof(b->port), "%s", p->port);
+	b->state = (uint8_t)s;
+	b->since_ms = p->since_ms;
+	if (o && s >= BGP_S_OPENCONFIRM) {
+		b->peer_asn = o->asn;
+		b->peer_id = o->bgp_id;
+		b->hold = bgp_sess_hold(p->sess);
+	}
+	b->received = p->received;
+	b->accepted = p->accepted;
+	b->rejected = p->rejected;
+	if (st && st->has_last_err)
+		snprintf(b->last_error, sizeof(b->last_error), "%s %s",
+		    st->last_err_sent ? "sent" : "received",
+		    bgp_err_str(st->last_err.code, st->last_err.subcode));
+	conn_send(p->rd->sync.conn, &m);
+	p->reported = s;
+}
+
+static void
+rd_report_each_route(const char *key, void *val, void *arg)
+{
+	(void)key;
+	rd_report_route(arg, val);
+}
+
+static void
+rd_report_peer_all(const char *key, void *val, void *arg)
+{
+	struct rd_peer *p = val;
+
+	(void)key;
+	(void)arg;
+	rd_report_unlearn(p, NULL);
+	map_each(&p->in, rd_report_each_route, p);
+	rd_report_session(p);
+}
+
+void
+rd_report_all(struct rd *rd)
+{
+	map_each(&rd->peers, rd_report_peer_all, NULL);
+}
+
+/* --- the table's change hook: installed or not, per port --- */
+
+struct rd_sel {
+	const struct bgp_prefix *p;
+	const struct bgp_path *const *best;
+	unsigned n;
+	struct rd_router *r;
+};
+
+static void
+rd_sel_peer(const char *key, void *val, void *arg)
+{
+	struct rd_peer *p = val;
+	struct rd_sel *s = arg;
+	struct rd_route *rt;
+	char k[PFX4_STRLEN];
+	int sel = 0;
+
+	(void)key;
+	if (p->going_down || p->ribpeer < 0 || strcmp(p->router, s->r->id) != 0)
+		return;
+	rd_key(s->p, k);
+	if ((rt = map_get(&p->in, k)) == NULL || !rt->accepted)
+		return;
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->best[i]->peer == p->ribpeer)
+			sel = 1;
+	if (sel != rt->selected) {
+		rt->selected = (uint8_t)sel;
+		rd_report_route(p, rt);
+	}
+}
+
+static void
+rd_rib_changed(void *arg, const struct bgp_prefix *p, const struct bgp_path *const *best,
+    unsigned n)
+{
+	struct rd_router *r = arg;
+	struct rd_sel s = {p, best, n, r};
+
+	r->dirty = 1;
+	rd_export_schedule(r->rd);
+	if (r->rd->bench_net == NULL)
+		map_each(&r->rd->peers, rd_sel_peer, &s);
+}
+
+struct rd_router *
+rd_router_get(struct rd *rd, const char *id, const char *net)
+{
+	struct rd_router *r = map_get(&rd->routers, id);
+	int failed = 0;
+
+	if (r)
+		return r;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->rd = rd;
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	snprintf(r->net, sizeof(r->net), "%s", net);
+	r->hold = RD_DEFAULT_HOLD;
+	r->asn = 64512;
+	if ((r->rib = bgp_rib_new(rd->atab, rd_rib_changed, r)) == NULL ||
+	    (map_put(&rd->routers, id, r, &failed), failed)) {
+		rd_router_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+rd_router_free(struct rd_router *r)
+{
+	if (r->rib)
+		bgp_rib_free(r->rib);
+	free(r);
+}
+
+/* --- received routes --- */
+
+static int
+rd_aspath_has(const struct bgp_attrs *a, uint32_t asn)
+{
+	struct cur c = cur_make(a->aspath, a->aspath_len);
+
+	while (cur_left(&c) >= 2) {
+		uint8_t n;
+
+		cur_u8(&c);
+		n = cur_u8(&c);
+		for (unsigned i = 0; i < n && cur_ok(&c); i++)
+			if (cur_u32(&c) == asn)
+				return 1;
+	}
+	return 0;
+}
+
+/* The verdict on one announced route; fills nhport and override when accepted. */
+static const char *
+rd_verdict(struct rd_peer *p, const struct rd_router *r, const struct bgp_prefix *pfx,
+    const struct bgp_attrs *a, struct rd_route *rt)
+{
+	static char why[CC_REASON_LEN];
+	const struct fib_net *fnet = NULL;
+	const struct fib_port *nh;
+	const char *reason;
+	int override = 0;
+
+	if (p->rd->bench_net)
+		return NULL;
+	if (p->rd->fib)
+		fnet = imap_get(&p->rd->fib->by_vnid, ((struct rd_net *)map_get(&p->rd->nets,
+		    p->net))->vnid);
+	if (fnet == NULL)
+		return "network not known yet";
+	if ((reason = rd_policy_check(&p->policy, fnet, pfx, &override)) != NULL)
+		return reason;
+	if (rd_aspath_has(a, r->asn)) {
+		snprintf(why, sizeof(why), "AS path loop (contains AS %u)", r->asn);
+		return why;
+	}
+	nh = imap_get(&fnet->by_ip, a->nexthop);
+	if (nh == NULL || nh->sub == NULL || strcmp(nh->sub->s->id, p->subnet) != 0) {
+		char buf[ADDR4_STRLEN];
+
+		addr4_fmt(a->nexthop, buf);
+		snprintf(why, sizeof(why), "next hop %s is not a port of the peer's subnet", buf);
+		return why;
+	}
+	snprintf(rt->nhport, sizeof(rt->nhport), "%s", nh->p->id);
+	rt->override = (uint8_t)override;
+	return NULL;
+}
+
+static void
+rd_route_forget(struct rd_peer *p, struct rd_router *r, const char *key, struct rd_route *rt)
+{
+	if (rt->accepted && r && p->ribpeer >= 0)
+		bgp_rib_withdraw(r->rib, p->ribpeer, &rt->p);
+	if (rt->accepted)
+		p->accepted--;
+	else
+		p->rejected--;
+	p->received--;
+	if (rt->aset)
+		bgp_aset_put(p->rd->atab, rt->aset);
+	map_del(&p->in, key);
+	free(rt);
+}
+
+/* Max-prefix (RFC 4271 8.1.2 / Cease 1, RFC 4486): over the limit, the session ends. */
+static int
+rd_over_limit(struct rd_peer *p)
+{
+	uint32_t max = p->policy.max_prefix;
+
+	if (p->rd->bench_net)
+		return 0;
+	if (p->accepted + 1 > max) {
+		log_warnx("port %s: more than %u prefixes accepted: session closed (max-prefix)",
+		    p->port, max);
+		bgp_sess_stop(p->sess, BGP_ERR_CEASE, BGP_CEASE_MAXPFX, ev_now_ms());
+		return 1;
+	}
+	if (!p->warned && (uint64_t)(p->accepted + 1) * 100 >= (uint64_t)max * p->policy.warn_pct) {
+		p->warned = 1;
+		log_warnx("port %s: %u prefixes accepted, %u%% of max-prefix %u", p->port,
+		    p->accepted + 1, p->policy.warn_pct, max);
+	}
+	return 0;
+}
+
+static void
+rd_route_accept(struct rd_peer *p, struct rd_router *r, struct rd_route *rt,
+    const struct bgp_attrs *a)
+{
+	const struct bgp_aset *s = bgp_aset_get(p->rd->atab, a);
+	const struct bgp_path *best[BGP_RIB_MAX_ECMP];
+	unsigned n;
+
+	if (s == NULL) {
+		snprintf(rt->reason, sizeof(rt->reason), "out of memory");
+		return;
+	}
+	if (rt->aset)
+		bgp_aset_put(p->rd->atab, rt->aset);
+	rt->aset = s;
+	rt->accepted = 1;
+	rt->reason[0] = '\0';
+	if (bgp_rib_announce(r->rib, p->ribpeer, &rt->p, s) < 0) {
+		rt->accepted = 0;
+		snprintf(rt->reason, sizeof(rt->reason), "out of memory");
+		return;
+	}
+	n = bgp_rib_best(r->rib, &rt->p, best, BGP_RIB_MAX_ECMP);
+	rt->selected = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (best[i]->peer == p->ribpeer)
+			rt->selected = 1;
+}
+
+/*
+ * Bench mode takes everything and reports nothing: the table is the Adj-RIB-In, so the
+ * benchmark measures the codec, the interning and the table, as BIRD's counterpart does.
+ */
+static void
+rd_route_bench(struct rd_peer *p, struct rd_router *r, const struct bgp_prefix *pfx,
+    const struct bgp_attrs *a)
+{
+	const struct bgp_aset *s;
+
+	if (a == NULL) {
+		if (bgp_rib_withdraw(r->rib, p->ribpeer, pfx) == 1) {
+			p->received--;
+			p->accepted--;
+		}
+		return;
+	}
+	if ((s = bgp_aset_get(p->rd->atab, a)) == NULL)
+		return;
+	if (bgp_rib_announce(r->rib, p->ribpeer, pfx, s) == 1) {
+		p->received++;
+		p->accepted++;
+	}
+	bgp_aset_put(p->rd->atab, s);
+}
+
+void
+rd_route_in(struct rd_peer *p, const struct bgp_prefix *pfx, const struct bgp_attrs *a)
+{
+	struct rd_router *r = rd_peer_router(p);
+	char key[PFX4_STRLEN];
+	struct rd_route *rt;
+	const char *reason;
+	int failed = 0, was;
+
+	if (r == NULL || p->ribpeer < 0)
+		return;
+	if (p->rd->bench_net) {
+		rd_route_bench(p, r, pfx, a);
+		return;
+	}
+	rd_key(pfx, key);
+	rt = map_get(&p->in, key);
+	if (a == NULL) {
+		if (rt) {
+			rd_route_forget(p, r, key, rt);
+			rd_report_unlearn(p, pfx);
+		}
+		return;
+	}
+	if (rt == NULL) {
+		if ((rt = calloc(1, sizeof(*rt))) == NULL ||
+		    (map_put(&p->in, key, rt, &failed), failed)) {
+			free(rt);
+			return;
+		}
+		rt->p = *pfx;
+		p->received++;
+		p->rejected++; /* counted as accepted below if it is */
+	}
+	was = rt->accepted;
+	rt->stale = 0;
+	rt->nexthop = a->nexthop;
+	rt->nhport[0] = '\0';
+	rt->override = 0;
+	reason = rd_verdict(p, r, pfx, a, rt);
+	if (reason == NULL && !was && rd_over_limit(p)) {
+		reason = "max-prefix exceeded";
+		rd_route_forget(p, r, key, rt);
+		return;
+	}
+	if (reason == NULL) {
+		rd_route_accept(p, r, rt, a);
+		if (!was && rt->accepted) {
+			p->accepted++;
+			p->rejected--;
+		}
+	} else {
+		if (was) {
+			bgp_rib_withdraw(r->rib, p->ribpeer, pfx);
+			p->accepted--;
+			p->rejected++;
+		}
+		if (rt->aset)
+			bgp_aset_put(p->rd->atab, rt->aset);
+		rt->aset = NULL;
+		rt->accepted = 0;
+		rt->selected = 0;
+		snprintf(rt->reason, sizeof(rt->reason), "%s", reason);
+	}
+	rd_report_route(p, rt);
+}
+
+void
+rd_route_peer_up(struct rd_peer *p)
+{
+	struct rd_router *r = rd_peer_router(p);
+	const struct bgp_open *o = bgp_sess_peer_open(p->sess);
+
+	if (r == NULL || o == NULL)
+		return;
+	ev_timer_disarm(p->gr_timer);
+	if (p->ribpeer < 0) {
+		struct bgp_rib_peer rp = {o->bgp_id, p->ip, o->asn, o->asn != r->asn};
+
+		p->ribpeer = bgp_rib_peer_add(r->rib, &rp);
+	}
+	p->eor_sent = 0;
+	p->warned = 0;
+	map_clear(&p->adj_out);
+	r->dirty = 1;
+	rd_export_schedule(p->rd);
+}
+
+static void
+rd_route_free_each(const char *key, void *val, void *arg)
+{
+	struct rd_peer *p = arg;
+	struct rd_route *rt = val;
+
+	(void)key;
+	if (rt->aset)
+		bgp_aset_put(p->rd->atab, rt->aset);
+	free(rt);
+}
+
+static void
+rd_route_mark_stale(const char *key, void *val, void *arg)
+{
+	(void)key;
+	(void)arg;
+	((struct rd_route *)val)->stale = 1;
+}
+
+struct rd_stale {
+	char (*keys)[PFX4_STRLEN];
+	size_t n, cap;
+};
+
+static void
+rd_route_collect_stale(const char *key, void *val, void *arg)
+{
+	struct rd_stale *s = arg;
+
+	if (!((struct rd_route *)val)->stale)
+		return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		char (*k)[PFX4_STRLEN] = realloc(s->keys, cap * PFX4_STRLEN);
+
+		if (k == NULL)
+			return;
+		s->keys = k;
+		s->cap = cap;
+	}
+	snprintf(s->keys[s->n++], PFX4_STRLEN, "%s", key);
+}
+
+void
+rd_route_peer_down(struct rd_peer *p, int keep_stale)
+{
+	struct rd_router *r = rd_peer_router(p);
+
+	map_clear(&p->adj_out);
+	p->eor_sent = 0;
+	if (keep_stale && r && p->ribpeer >= 0) {
+		/* RFC 4724 helper: forwarding goes on with the old routes for a while. */
+		map_each(&p->in, rd_route_mark_stale, NULL);
+		bgp_rib_peer_mark_stale(r->rib, p->ribpeer);
+		ev_timer_arm(p->gr_timer, RD_GR_TIME * 1000u);
+		return;
+	}
+	p->going_down = 1;
+	if (r && p->ribpeer >= 0)
+		bgp_rib_peer_del(r->rib, p->ribpeer);
+	p->going_down = 0;
+	p->ribpeer = -1;
+	map_each(&p->in, rd_route_free_each, p);
+	map_clear(&p->in);
+	if (p->received)
+		rd_report_unlearn(p, NULL);
+	p->received = p->accepted = p->rejected = 0;
+}
+
+/* End-of-RIB from a restarted peer: what it did not announce again is gone. */
+void
+rd_route_sweep_stale(struct rd_peer *p)
+{
+	struct rd_router *r = rd_peer_router(p);
+	struct rd_stale s = {0};
+
+	ev_timer_disarm(p->gr_timer);
+	map_each(&p->in, rd_route_collect_stale, &s);
+	for (size_t i = 0; i < s.n; i++) {
+		struct rd_route *rt = map_get(&p->in, s.keys[i]);
+		struct bgp_prefix pfx = rt->p;
+
+		rd_route_forget(p, r, s.keys[i], rt);
+		rd_report_unlearn(p, &pfx);
+	}
+	free(s.keys);
+}
+
+void
+rd_route_on_gr(struct ev_timer *t, void *arg)
+{
+	struct rd_peer *p = arg;
+
+	(void)t;
+	log_info("port %s: graceful restart time over: stale routes withdrawn", p->port);
+	rd_route_peer_down(p, 0);
+	rd_report_session(p);
+}
+
+void
+rd_route_refresh(struct rd_peer *p)
+{
+	struct rd_router *r = rd_peer_router(p);
+
+	map_clear(&p->adj_out);
+	if (r) {
+		r->dirty = 1;
+		rd_export_schedule(p->rd);
+	}
+}

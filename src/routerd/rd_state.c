@@ -1,0 +1,164 @@
+/*
+ * Following veneerd's view: after each applied batch the fib is rebuilt and the networks,
+ * routers and peers are made to match it. A network gets its namespace when it first has
+ * a routing port and loses it with its last; the TUN holds every router address of the
+ * network (a port may peer with any address of its own router).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "log.h"
+#include "rd.h"
+
+static void
+rd_mark(const char *key, void *val, void *arg)
+{
+	(void)key;
+	*(int *)((char *)val + (size_t)(uintptr_t)arg) = 0;
+}
+
+struct rd_gone {
+	char (*ids)[CC_ID_LEN];
+	size_t n, cap;
+	size_t off;
+};
+
+static void
+rd_collect(const char *key, void *val, void *arg)
+{
+	struct rd_gone *g = arg;
+
+	if (*(int *)((char *)val + g->off))
+		return;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 16;
+		char (*ids)[CC_ID_LEN] = realloc(g->ids, cap * CC_ID_LEN);
+
+		if (ids == NULL)
+			return;
+		g->ids = ids;
+		g->cap = cap;
+	}
+	snprintf(g->ids[g->n++], CC_ID_LEN, "%s", key);
+}
+
+/* Does network fn have a routing port (bound anywhere)? */
+static int
+rd_net_wanted(const struct fib_net *fn)
+{
+	for (int i = 0; i < fn->nports; i++)
+		if (fn->ports[i].p->flags & CC_PORT_ROUTING)
+			return 1;
+	return 0;
+}
+
+static struct rd_net *
+rd_net_get(struct rd *rd, const struct fib_net *fn)
+{
+	struct rd_net *n = map_get(&rd->nets, fn->n->id);
+	int failed = 0;
+
+	if (n)
+		return n;
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return NULL;
+	n->rd = rd;
+	n->tun_fd = n->lfd = -1;
+	snprintf(n->id, sizeof(n->id), "%s", fn->n->id);
+	n->vnid = fn->n->vnid;
+	snprintf(n->ns, sizeof(n->ns), "%s-%u", rd->cfg.ns_prefix, n->vnid);
+	rd_policy_default(&n->policy);
+	if (rd_ns_open(rd, n) < 0 || (map_put(&rd->nets, n->id, n, &failed), failed)) {
+		rd_ns_close(rd, n);
+		free(n);
+		return NULL;
+	}
+	return n;
+}
+
+static void
+rd_net_sync(struct rd *rd, struct rd_net *n, const struct fib_net *fn)
+{
+	const struct abgpconf *conf = map_get(&rd->sync.live->bgpconf, fn->n->id);
+	uint32_t addrs[64];
+	int na = 0;
+
+	if (conf == NULL || rd_policy_parse(conf->json, &n->policy) < 0)
+		rd_policy_default(&n->policy);
+	for (int i = 0; i < fn->nsubnets && na < 64; i++)
+		if (fn->subnets[i].rtr)
+			addrs[na++] = fn->subnets[i].gw;
+	rd_ns_addrs(rd, n, addrs, na);
+	for (int i = 0; i < fn->nrouters; i++) {
+		const struct fib_router *fr = &fn->routers[i];
+		const struct abgpconf *rc = map_get(&rd->sync.live->bgpconf, fr->r->id);
+		struct rd_router *r = rd_router_get(rd, fr->r->id, fn->n->id);
+		json_t *j;
+
+		if (r == NULL)
+			continue;
+		r->seen = 1;
+		r->asn = fr->r->asn;
+		/* The router id: its address on its lowest subnet (like a loopback would be). */
+		r->router_id = fr->addr ? fr->addr : 1;
+		if (rc && (j = json_loads(rc->json, 0, NULL)) != NULL) {
+			json_t *h = json_object_get(j, "hold_time");
+
+			if (json_is_integer(h))
+				r->hold = (uint16_t)json_integer_value(h);
+			json_decref(j);
+		}
+		r->dirty = 1;
+	}
+}
+
+void
+rd_update(struct agent *a)
+{
+	struct rd *rd = a->owner;
+	struct fib *old = rd->fib;
+	struct rd_gone gone = {0};
+
+	if ((rd->fib = fib_build(a->live, a->cfg.host)) == NULL) {
+		log_warnx("out of memory compiling revision %llu: keeping the previous tables",
+		    (unsigned long long)a->live->revision);
+		rd->fib = old;
+		return;
+	}
+	map_each(&rd->nets, rd_mark, (void *)offsetof(struct rd_net, seen));
+	map_each(&rd->routers, rd_mark, (void *)offsetof(struct rd_router, seen));
+	for (int i = 0; i < rd->fib->nnets; i++) {
+		const struct fib_net *fn = &rd->fib->nets[i];
+		struct rd_net *n;
+
+		if (!rd_net_wanted(fn) || (n = rd_net_get(rd, fn)) == NULL)
+			continue;
+		n->seen = 1;
+		rd_net_sync(rd, n, fn);
+	}
+	rd_peer_sync(rd);
+	gone.off = offsetof(struct rd_router, seen);
+	map_each(&rd->routers, rd_collect, &gone);
+	for (size_t i = 0; i < gone.n; i++)
+		rd_router_free(map_del(&rd->routers, gone.ids[i]));
+	gone.n = 0;
+	gone.off = offsetof(struct rd_net, seen);
+	map_each(&rd->nets, rd_collect, &gone);
+	for (size_t i = 0; i < gone.n; i++) {
+		struct rd_net *n = map_del(&rd->nets, gone.ids[i]);
+
+		log_info("network %s: no routing port left: namespace %s removed", n->id, n->ns);
+		rd_ns_close(rd, n);
+		free(n);
+	}
+	free(gone.ids);
+	fib_free(old);
+	/* veneerd came back (or restarted): it hears everything we hold again. */
+	if (a->stats.connects != rd->connects_seen) {
+		rd->connects_seen = a->stats.connects;
+		rd_report_all(rd);
+	}
+	rd_export_schedule(rd);
+}
