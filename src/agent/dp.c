@@ -43,7 +43,7 @@ static const char *const dp_names[DP_NREASONS] = {
 	"parse", "vlan", "not_ipv4", "src_mac", "src_ip", "source_route", "dst_ip", "arp_spoof", "arp_unknown", "broadcast",
 	"to_router", "no_route", "blackhole", "ttl", "no_host", "loop", "no_location",
 	"sub_decode", "sub_vni", "sub_sender", "sub_src_ip", "sub_receiver", "io", "not_ready",
-	"encode", "too_big",
+	"encode", "too_big", "bgp_refused", "no_routerd", "sub_routerd",
 };
 
 const char *

@@ -51,6 +51,9 @@ enum dp_reason {
 	DP_NOT_READY,      /* no state yet: fail closed */
 	DP_ENCODE,         /* an embed6 translation refused the packet */
 	DP_TOO_BIG,        /* larger than the substrate carries (DF: answered, RFC 1191) */
+	DP_BGP_REFUSED,    /* BGP to a router from a port without routing enabled */
+	DP_NO_ROUTERD,     /* BGP from a routing port while no routing manager is up */
+	DP_SUB_ROUTERD,    /* from routerd, but not its router's answer to a local routing port */
 	DP_NREASONS,
 };
 

@@ -149,6 +149,37 @@ fwd_icmp_error(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f,
 	fwd_answer(dp, lp, &w);
 }
 
+/*
+ * BGP (TCP port 179) from a routing port to an address of its own router goes to routerd
+ * unchanged: the router is its peer, not a hop (no TTL change, GTSM keeps working). A port
+ * without routing gets nothing, counted. 1 when the packet was BGP and is dealt with.
+ */
+static int
+fwd_bgp_out(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f,
+    const struct fib_subnet *gw)
+{
+	const struct fib_port *fp = lp->fp;
+	struct cur c = f->ip.payload;
+	struct pkt_tcp t;
+
+	if (pkt_tcp_parse(&c, &f->ip, PKT_CSUM_SKIP, &t) != PKT_OK || t.dport != 179 ||
+	    gw->rtr == NULL || fp->sub->rtr != gw->rtr)
+		return 0;
+	if (!(fp->p->flags & CC_PORT_ROUTING)) {
+		dp_drop(dp, lp, DP_BGP_REFUSED);
+		return 1;
+	}
+	if (fp->net->routerd.where.family == 0) {
+		dp_drop(dp, lp, DP_NO_ROUTERD);
+		return 1;
+	}
+	/* The frame is ours to write (the TAP read buffer): the IP header sits right after
+	 * an untagged Ethernet header, and dp_deliver uses the headroom before it. */
+	dp_deliver(dp, fp, &fp->net->routerd, (uint8_t *)(uintptr_t)f->ip.hdr.p - PKT_ETH_HLEN,
+	    PKT_ETH_HLEN + f->ip.totlen);
+	return 1;
+}
+
 /* Traffic addressed to a router interface: echo is answered, the rest is not for us yet. */
 static void
 fwd_to_router(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f,
@@ -159,6 +190,8 @@ fwd_to_router(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f,
 	struct pkt_endpoint self;
 	struct wbuf w = wbuf_make(dp->out, DP_FRAME_MAX);
 
+	if (f->ip.proto == PKT_IPPROTO_TCP && fwd_bgp_out(dp, lp, f, gw))
+		return;
 	if (f->ip.proto != PKT_IPPROTO_ICMP || pkt_icmp_parse(&c, &f->ip, 0, &m) != PKT_OK ||
 	    m.type != PKT_ICMP_ECHO || gw->rtr == NULL) {
 		dp_drop(dp, lp, DP_TO_ROUTER);
@@ -434,6 +467,30 @@ fwd_from_embed6(struct dp *dp, const uint8_t *pkt, size_t len)
 		to->lp->tx++;
 }
 
+/*
+ * From routerd: only its router's TCP from port 179 to a local routing port of that
+ * router's subnets, with the router's MAC as source, is delivered.
+ */
+static void
+fwd_bgp_in(struct dp *dp, const struct fib_net *net, const struct pkt_ip4_frame *f,
+    uint8_t *frame, size_t len)
+{
+	const struct fib_port *to = imap_get(&net->by_mac, imap_mac(f->eth.dst));
+	const struct fib_subnet *gw = imap_get(&net->gw, f->ip.src);
+	struct cur c = f->ip.payload;
+	struct pkt_tcp t;
+
+	if (to == NULL || !to->local || to->lp == NULL || to->p->ip != f->ip.dst ||
+	    !(to->p->flags & CC_PORT_ROUTING) || gw == NULL || gw->rtr == NULL ||
+	    to->sub == NULL || to->sub->rtr != gw->rtr ||
+	    memcmp(f->eth.src, gw->rtr->r->mac, 6) != 0 || f->ip.proto != PKT_IPPROTO_TCP ||
+	    pkt_tcp_parse(&c, &f->ip, PKT_CSUM_SKIP, &t) != PKT_OK || t.sport != 179) {
+		dp_drop(dp, NULL, DP_SUB_ROUTERD);
+		return;
+	}
+	dp_io_to_tap(dp, to->lp, frame, len);
+}
+
 void
 fwd_from_substrate(struct dp *dp, const struct cc_addr *src, uint8_t *pkt, size_t len)
 {
@@ -461,6 +518,11 @@ fwd_from_substrate(struct dp *dp, const struct cc_addr *src, uint8_t *pkt, size_
 	fc = cur_make(frame, cur_left(&inner));
 	if (pkt_ip4_frame_parse(&fc, 0, &f) != PKT_OK || f.eth.tagged) {
 		dp_drop(dp, NULL, DP_SUB_DECODE);
+		return;
+	}
+	/* routerd answering a routing port on behalf of its router. */
+	if (fwd_same_addr(&net->routerd.where, src)) {
+		fwd_bgp_in(dp, net, &f, frame, cur_left(&inner));
 		return;
 	}
 	/* The sender: a port of this network, at the substrate address the packet came from. */

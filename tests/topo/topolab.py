@@ -353,15 +353,15 @@ class Lab:
         return problems
 
     def _stop_daemons(self):
-        """Before `down`: every agent and veneerd must still be running (none crashed); each
-        is stopped with SIGTERM and its log is searched for sanitizer reports (a sanitizer
-        build, VENEER_BUILD=..., reports leaks at exit). Returns the problems found."""
+        """Before `down`: every agent, routerd and veneerd must still be running (none
+        crashed); each is stopped with SIGTERM and its log is searched for sanitizer reports
+        (a sanitizer build, VENEER_BUILD=..., reports leaks at exit). Returns the problems."""
         problems = []
         if not self.dir.exists():
             return problems
         for pidfile in sorted(self.dir.glob("*.pid")):
             tag = pidfile.stem
-            if not (tag == "veneerd" or tag.startswith("agent-")):
+            if not (tag in ("veneerd", "routerd") or tag.startswith("agent-")):
                 continue
             try:
                 pid = int(pidfile.read_text())
@@ -375,6 +375,8 @@ class Lab:
                 continue
             if tag.startswith("agent-"):
                 self.tool("agent", tag[len("agent-"):], "stop", check=False)
+            elif tag == "routerd":
+                self.tool("routerd", "stop", check=False)
             else:
                 os.kill(pid, signal.SIGTERM)
                 try:
