@@ -18,7 +18,8 @@ A/B as the median (range) of the per-pair ratios. Never a bare absolute number a
   2. UDP small packets: iperf3 -u -l 64 -b 0 -t 3 (unlimited offered load): packets/s
      delivered at the receiver (packets - lost as the iperf3 server counts them) and loss %.
      Per pair, where the packets went: for A the agents' control-socket counters (read by agent
-     h1 from the TAP, sent, received by agent h2, written to VM2's TAP), VM1's TAP tx_dropped
+     h1 from the TAP, sent, received by agent h2, written to VM2's TAP; all in segments: with
+     the TAPs' TSO a super-frame counts as the segments it is cut into), VM1's TAP tx_dropped
      (the agent did not read fast enough) and Udp RcvbufErrors in NAME-h2 (agent h2's socket
      full); for both, Udp RcvbufErrors in VM2 (the iperf3 server's socket full).
   3. Loss-free rate: bisection (--search-steps trials, default 5, each iperf3 -u -l 64 -t 1 at
