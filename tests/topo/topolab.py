@@ -167,7 +167,10 @@ class Sniffer:
             self._frames.clear()
 
     def stop(self):
-        """Stops capturing, keeping what is still queued in the socket; returns the frames."""
+        """Stops capturing, keeping what is still queued in the socket; returns the frames.
+        Stopping again (a `with` block after an explicit stop) only returns them."""
+        if self._stop.is_set():
+            return self.frames()
         self._stop.set()
         self._thread.join(2)
         self.sock.setblocking(False)
