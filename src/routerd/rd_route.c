@@ -194,15 +194,42 @@ rd_report_peer_all(const char *key, void *val, void *arg)
 
 	(void)key;
 	(void)arg;
-	rd_report_unlearn(p, NULL);
 	map_each(&p->in, rd_report_each_route, p);
 	rd_report_session(p);
 }
 
+/* An installed route veneerd holds that no session of ours still gives: withdraw it. */
+static void
+rd_report_stale(const char *key, void *val, void *arg)
+{
+	const struct cc_lroute *lr = val;
+	struct rd *rd = arg;
+	struct rd_peer *p = map_get(&rd->peers, lr->port);
+	struct bgp_prefix pfx = {lr->dst.addr, lr->dst.len};
+	char k[PFX4_STRLEN];
+	struct rd_route *rt;
+
+	(void)key;
+	rd_key(&pfx, k);
+	if (p == NULL)
+		return; /* not a routing port any more: veneerd drops its rows itself */
+	rt = map_get(&p->in, k);
+	if (rt == NULL || !rt->accepted)
+		rd_report_unlearn(p, &pfx);
+}
+
+/*
+ * After (re)registering: what we hold is sent again (idempotent upserts: no revision unless
+ * something changed), and installed routes veneerd still has from sessions that are gone
+ * (routerd restarted, or routes withdrawn while veneerd was away) are withdrawn. Routes are
+ * matched by their next-hop port, which is the announcing port unless a third-party next
+ * hop was used; such a route is corrected when its session reports it again.
+ */
 void
 rd_report_all(struct rd *rd)
 {
 	map_each(&rd->peers, rd_report_peer_all, NULL);
+	map_each(&rd->sync.live->lroutes, rd_report_stale, rd);
 }
 
 /* --- the table's change hook: installed or not, per port --- */
