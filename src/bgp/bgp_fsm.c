@@ -169,7 +169,8 @@ bgp_sess_sendhold_init(struct bgp_sess *s, uint64_t now)
 	else if (s->cfg.send_hold_ms != 0)
 		s->sendhold_ms = s->cfg.send_hold_ms;
 	else
-		s->sendhold_ms = twice > BGP_SENDHOLD_MIN_MS ? (uint32_t)twice : BGP_SENDHOLD_MIN_MS;
+		s->sendhold_ms = twice > BGP_SENDHOLD_MIN_MS ? (uint32_t)twice :
+		    BGP_SENDHOLD_MIN_MS;
 	s->sendhold_at = s->sendhold_ms && s->txq ? now + s->sendhold_ms : BGP_NEVER;
 }
 

@@ -1,11 +1,11 @@
 /*
  * libFuzzer target: the BGP session state machine. The first byte picks the state to drive
- * to with a valid prefix (OpenSent, OpenConfirm, Established), the second the timers and
- * how often callbacks stop the session or send; the rest is a program of input chunks (the
- * sizes read from the input), clock ticks and owner actions. After every step the target
- * checks what must always hold: nothing is sent once the session closed, states move only
- * forward or to Idle, each connection goes down once, no timer is left overdue, and every
- * prefix and message that comes out is well-formed.
+ * to with a valid prefix (OpenSent, OpenConfirm, Established), the second the timers, how
+ * often callbacks stop the session or send and how often the transport fails; the rest is a
+ * program of input chunks (sizes read from the input), clock ticks and owner actions. After
+ * every step the target checks what must always hold: nothing is sent once the session
+ * closed, states move only forward or to Idle, each connection goes down once, no timer is
+ * left overdue, and every prefix and message that comes out is well-formed.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +23,8 @@ static struct {
 	uint32_t rng;
 	unsigned stop_odds;   /* a callback stops the session one time in this many; 0 never */
 	unsigned send_odds;
+	unsigned fail_odds;   /* the transport refuses a message one time in this many */
+	uint16_t hold;        /* configured */
 	int closed;           /* close or down was called and no start since */
 	int downs;            /* on this connection */
 	int saw_up;           /* the established callback ran on this connection */
@@ -58,6 +60,8 @@ fz_state_check(void)
 	FZ_CHECK(st != BGP_S_IDLE || bgp_sess_deadline(fz.s) == UINT64_MAX);
 	FZ_CHECK(fz.downs == (st == BGP_S_IDLE ? 1 : 0));
 	FZ_CHECK(bgp_sess_stats(fz.s)->flaps <= (uint32_t)fz.ups);
+	FZ_CHECK(bgp_sess_hold(fz.s) <= fz.hold && bgp_state_str(st) != NULL);
+	FZ_CHECK(st < BGP_S_OPENCONFIRM || bgp_sess_peer_open(fz.s)->version == BGP_VERSION);
 	fz.seen = st;
 }
 
@@ -73,7 +77,7 @@ fz_send(void *arg, const uint8_t *buf, size_t len)
 	FZ_CHECK(bgp_hdr_check(buf, len, &type, &mlen, &e) == 1 && mlen == len);
 	FZ_CHECK(bgp_sess_state(fz.s) == BGP_S_ESTABLISHED || type == BGP_OPEN ||
 	    type == BGP_KEEPALIVE || type == BGP_NOTIFICATION);
-	return 0;
+	return fz_odds(fz.fail_odds) ? -1 : 0;
 }
 
 static void
@@ -257,8 +261,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz.rng = 0x9e3779b9u ^ data[1];
 	fz.stop_odds = (data[1] & 3) == 0 ? 0 : 1u << (2 * (data[1] & 3));
 	fz.send_odds = data[1] & 4 ? 8 : 0;
-	cfg.hold = data[1] & 8 ? 0 : 90;
+	fz.fail_odds = data[1] & 0x40 ? 16 : 0;
+	cfg.hold = fz.hold = data[1] & 8 ? 0 : 90;
 	cfg.send_hold_ms = data[1] & 0x10 ? 5000 : 0;
+	cfg.min_hold = data[1] & 0x20 ? 30 : 3;
 	if ((fz.s = bgp_sess_new(&cfg, &fz_ops, NULL)) == NULL)
 		return 0;
 	fz_prefix(data[0] % 3, holds[(data[0] / 3) % 4]);

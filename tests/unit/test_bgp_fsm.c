@@ -408,7 +408,7 @@ test_open_errors(void **state)
 		size_t dlen;
 		uint8_t data[2];
 	} cases[] = {
-		{4, 65099, 90, PEER_ID, 65099, BGP_OPEN_PEER_AS, 0, {0}},   /* not the expected AS */
+		{4, 65099, 90, PEER_ID, 65099, BGP_OPEN_PEER_AS, 0, {0}},   /* not the peer's AS */
 		{4, 0, 90, PEER_ID, 0, BGP_OPEN_PEER_AS, 0, {0}},           /* AS 0 */
 		{4, 65001, 90, LOCAL_ID, 65001, BGP_OPEN_BGP_ID, 0, {0}},   /* our own identifier */
 		{4, 65001, 90, 0, 65001, BGP_OPEN_BGP_ID, 0, {0}},          /* identifier 0 */
@@ -608,45 +608,40 @@ test_send_hold_default(void **state)
 
 /* --- messages a state does not take, NOTIFICATIONs, headers --- */
 
+/* RFC 6608: what a state does not take is an FSM error with the state as subcode. */
 static void
 test_fsm_errors(void **state)
 {
-	uint8_t buf[128], body[8] = {0, 1, 0, 1};
+	static const struct {
+		int steps;  /* 0 OpenSent, 1 OpenConfirm, 2 Established */
+		uint8_t type;
+	} cases[] = {
+		{0, BGP_KEEPALIVE}, {0, BGP_UPDATE}, {0, BGP_ROUTE_REFRESH},
+		{1, BGP_OPEN}, {1, BGP_UPDATE}, {1, BGP_ROUTE_REFRESH}, {2, BGP_OPEN},
+	};
+	const uint8_t body[] = {0, 1, 0, 1};
+	uint8_t buf[128], sub;
 	size_t n;
 
 	(void)state;
-	/* OpenSent: anything but OPEN or NOTIFICATION. */
-	for (int i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		h_new();
 		h_make();
 		bgp_sess_start(H.s, 0);
-		n = i == 0 ? keepalive(buf) : i == 1 ? update(buf, NULL, 0, NULL, 0, NULL, 0) :
-		    msg(buf, BGP_ROUTE_REFRESH, body, 4);
+		if (cases[i].steps >= 1)
+			feed(buf, peer_open(buf, 90), 0);
+		if (cases[i].steps >= 2)
+			feed(buf, keepalive(buf), 0);
+		n = cases[i].type == BGP_OPEN ? peer_open(buf, 90) :
+		    cases[i].type == BGP_UPDATE ? update(buf, NULL, 0, NULL, 0, NULL, 0) :
+		    msg(buf, cases[i].type, body, cases[i].type == BGP_KEEPALIVE ? 0 : 4);
 		feed(buf, n, -1);
-		assert_notification(BGP_ERR_FSM, BGP_FSM_OPENSENT, NULL, 0);
-		assert_ended_sent(BGP_ERR_FSM, BGP_FSM_OPENSENT);
+		sub = (uint8_t)(BGP_FSM_OPENSENT + cases[i].steps);
+		assert_notification(BGP_ERR_FSM, sub, NULL, 0);
+		assert_ended_sent(BGP_ERR_FSM, sub);
+		assert_int_equal(bgp_sess_stats(H.s)->flaps, cases[i].steps == 2);
 		h_teardown(NULL);
 	}
-	/* OpenConfirm: anything but KEEPALIVE or NOTIFICATION. */
-	for (int i = 0; i < 3; i++) {
-		h_new();
-		h_make();
-		bgp_sess_start(H.s, 0);
-		feed(buf, peer_open(buf, 90), 0);
-		n = i == 0 ? peer_open(buf, 90) : i == 1 ? update(buf, NULL, 0, NULL, 0, NULL, 0) :
-		    msg(buf, BGP_ROUTE_REFRESH, body, 4);
-		feed(buf, n, -1);
-		assert_notification(BGP_ERR_FSM, BGP_FSM_OPENCONFIRM, NULL, 0);
-		assert_ended_sent(BGP_ERR_FSM, BGP_FSM_OPENCONFIRM);
-		h_teardown(NULL);
-	}
-	/* Established: a second OPEN. */
-	h_new();
-	establish(0, 90);
-	feed(buf, peer_open(buf, 90), -1);
-	assert_notification(BGP_ERR_FSM, BGP_FSM_ESTABLISHED, NULL, 0);
-	assert_ended_sent(BGP_ERR_FSM, BGP_FSM_ESTABLISHED);
-	assert_int_equal(bgp_sess_stats(H.s)->flaps, 1);
 }
 
 static void
@@ -683,37 +678,34 @@ test_notification_received(void **state)
 	}
 }
 
+/* RFC 4271 6.1, refused on the header alone (the rest of the message never comes). */
 static void
 test_header_errors(void **state)
 {
+	static const struct {
+		uint8_t marker3, type, len, subcode;
+		size_t dlen;
+		uint8_t data[2];
+	} cases[] = {
+		{0x00, BGP_KEEPALIVE, 19, BGP_HDR_SYNC, 0, {0}},
+		{0xff, BGP_KEEPALIVE, 20, BGP_HDR_LENGTH, 2, {0, 20}},
+		{0xff, BGP_UPDATE, 22, BGP_HDR_LENGTH, 2, {0, 22}},
+		{0xff, 9, 19, BGP_HDR_TYPE, 1, {9}},
+	};
 	uint8_t buf[128];
-	const uint8_t len_data[] = {0, 20};
-	const uint8_t type_data[] = {9};
 
 	(void)state;
-	h_new();
-	establish(0, 90);
-	keepalive(buf);
-	buf[3] = 0;
-	feed(buf, BGP_HDR_LEN, -1);
-	assert_notification(BGP_ERR_HEADER, BGP_HDR_SYNC, NULL, 0);
-	assert_ended_sent(BGP_ERR_HEADER, BGP_HDR_SYNC);
-	h_teardown(NULL);
-
-	h_new();
-	establish(0, 90);
-	msg(buf, BGP_KEEPALIVE, (const uint8_t *)"x", 1); /* a KEEPALIVE of 20 octets */
-	feed(buf, BGP_HDR_LEN, -1); /* refused on its header alone */
-	assert_notification(BGP_ERR_HEADER, BGP_HDR_LENGTH, len_data, 2);
-	assert_ended_sent(BGP_ERR_HEADER, BGP_HDR_LENGTH);
-	h_teardown(NULL);
-
-	h_new();
-	establish(0, 90);
-	msg(buf, 9, NULL, 0);
-	feed(buf, BGP_HDR_LEN, -1);
-	assert_notification(BGP_ERR_HEADER, BGP_HDR_TYPE, type_data, 1);
-	assert_ended_sent(BGP_ERR_HEADER, BGP_HDR_TYPE);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		h_new();
+		establish(0, 90);
+		msg(buf, cases[i].type, NULL, 0);
+		buf[3] = cases[i].marker3;
+		buf[17] = cases[i].len;
+		feed(buf, BGP_HDR_LEN, -1);
+		assert_notification(BGP_ERR_HEADER, cases[i].subcode, cases[i].data, cases[i].dlen);
+		assert_ended_sent(BGP_ERR_HEADER, cases[i].subcode);
+		h_teardown(NULL);
+	}
 }
 
 /* --- UPDATE --- */
@@ -780,6 +772,12 @@ test_update_treat_as_withdraw(void **state)
 		0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe9,
 		0x40, 3, 4, 192, 0, 2, 1,
 	};
+	const uint8_t mp_bad_origin[] = {
+		0x40, 1, 1, 7,
+		0x40, 2, 6, 2, 1, 0, 0, 0xfd, 0xe9,
+		0x80, 15, 6, 0, 1, 1, 16, 192, 168,
+		0x80, 14, 12, 0, 1, 1, 4, 198, 51, 100, 1, 0, 12, 172, 16,
+	};
 	const uint8_t nlri[] = {8, 10};
 	const uint8_t wd[] = {16, 192, 168};
 	uint8_t buf[256];
@@ -798,6 +796,11 @@ test_update_treat_as_withdraw(void **state)
 	feed(buf, update(buf, NULL, 0, attrs_basic, 13, nlri, sizeof(nlri)), 0);
 	assert_string_equal(H.log, "-0a000000/8 ");
 	assert_int_equal(bgp_sess_stats(H.s)->treat_as_withdraw, 2);
+	/* MP_REACH and MP_UNREACH prefixes are withdrawn too, whatever field they came in. */
+	H.log[0] = '\0';
+	feed(buf, update(buf, NULL, 0, mp_bad_origin, sizeof(mp_bad_origin), NULL, 0), 0);
+	assert_string_equal(H.log, "-c0a80000/16 -ac100000/12 ");
+	assert_int_equal(bgp_sess_stats(H.s)->treat_as_withdraw, 3);
 	assert_int_equal(bgp_sess_state(H.s), BGP_S_ESTABLISHED);
 }
 
@@ -868,7 +871,8 @@ test_reentrant_stop(void **state)
 	n += keepalive(buf + n);
 	n += update(buf + n, NULL, 0, attrs_basic, sizeof(attrs_basic), nlri, 2);
 	feed(buf, n, -1);
-	assert_string_equal(H.log, "+0a000000/8@c0000201 +0b000000/8@c0000201 tx3 close down6/1/1 ");
+	assert_string_equal(H.log,
+	    "+0a000000/8@c0000201 +0b000000/8@c0000201 tx3 close down6/1/1 ");
 	assert_notification(BGP_ERR_CEASE, BGP_CEASE_MAXPFX, NULL, 0);
 	assert_ended_sent(BGP_ERR_CEASE, BGP_CEASE_MAXPFX);
 	assert_int_equal(bgp_sess_stats(H.s)->updates_in, 1);
@@ -891,6 +895,9 @@ test_reentrant_stop(void **state)
 static void
 test_refresh(void **state)
 {
+	static const uint8_t bodies[][4] = {
+		{0, 1, 0, 1}, {0, 2, 0, 1}, {0, 1, 0, 2}, {0, 1, 1, 1}, {0, 1, 2, 1}, {0, 1, 7, 1},
+	};
 	uint8_t buf[128], want[128];
 	size_t n;
 
@@ -898,12 +905,9 @@ test_refresh(void **state)
 	h_new();
 	establish(0, 90);
 	H.log[0] = '\0';
-	feed(buf, msg(buf, BGP_ROUTE_REFRESH, (const uint8_t *)"\x00\x01\x00\x01", 4), 0);
-	feed(buf, msg(buf, BGP_ROUTE_REFRESH, (const uint8_t *)"\x00\x02\x00\x01", 4), 0);
-	feed(buf, msg(buf, BGP_ROUTE_REFRESH, (const uint8_t *)"\x00\x01\x00\x02", 4), 0);
-	feed(buf, msg(buf, BGP_ROUTE_REFRESH, (const uint8_t *)"\x00\x01\x01\x01", 4), 0);
-	feed(buf, msg(buf, BGP_ROUTE_REFRESH, (const uint8_t *)"\x00\x01\x02\x01", 4), 0);
-	feed(buf, msg(buf, BGP_ROUTE_REFRESH, (const uint8_t *)"\x00\x01\x07\x01", 4), 0);
+	/* Only IPv4 unicast, only subtypes 0 to 2 (RFC 7313 5: others are ignored). */
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+		feed(buf, msg(buf, BGP_ROUTE_REFRESH, bodies[i], 4), 0);
 	assert_string_equal(H.log, "refresh0 refresh1 refresh2 ");
 	/* RFC 7313 5: a wrong length is 7/1 with the whole message as data. */
 	n = msg(want, BGP_ROUTE_REFRESH, (const uint8_t *)"\x00\x01\x00\x01\x00", 5);
