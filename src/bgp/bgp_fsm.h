@@ -29,7 +29,7 @@ struct bgp_sess_cfg {
 	uint16_t hold;           /* our proposed hold time, s (0 = no keepalives, else >= 3) */
 	uint16_t min_hold;       /* reject a peer proposing less than this (but not 0) */
 	uint16_t gr_time;        /* advertise graceful restart with this restart time; 0 = don't */
-	uint32_t send_hold_ms;   /* RFC 9687 send hold timer; 0 = twice the negotiated hold */
+	uint32_t send_hold_ms;   /* RFC 9687 send hold timer; 0 = max(8 min, 2 x negotiated hold) */
 };
 
 struct bgp_sess;

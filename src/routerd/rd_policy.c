@@ -63,27 +63,17 @@ rd_policy_num(json_t *o, const char *key, double *out)
 		*out = json_number_value(v);
 }
 
-int
-rd_policy_parse(const char *json, struct rd_policy *p)
+/* Parses into p; on failure p is left as it was. */
+static int
+rd_policy_read(json_t *o, struct rd_policy *p)
 {
-	json_t *root = json_loads(json, 0, NULL), *o;
-	double maxp, warn;
-	int rc = -1;
+	double maxp = p->max_prefix, warn = p->warn_pct;
 
-	rd_policy_default(p);
-	if (root == NULL)
-		return -1;
-	o = json_object_get(root, "import_policy");
-	if (o == NULL)
-		o = root;
-	if (!json_is_object(o))
-		goto out;
-	if (rd_policy_rules(json_object_get(o, "allow"), p->allow, &p->nallow) < 0 ||
+	if (!json_is_object(o) ||
+	    rd_policy_rules(json_object_get(o, "allow"), p->allow, &p->nallow) < 0 ||
 	    rd_policy_rules(json_object_get(o, "deny"), p->deny, &p->ndeny) < 0)
-		goto out;
+		return -1;
 	p->override = json_is_true(json_object_get(o, "allow_subnet_override"));
-	maxp = p->max_prefix;
-	warn = p->warn_pct;
 	rd_policy_num(o, "max_prefix", &maxp);
 	rd_policy_num(o, "max_prefix_warning", &warn);
 	rd_policy_num(o, "update_rate", &p->rate);
@@ -94,9 +84,25 @@ rd_policy_parse(const char *json, struct rd_policy *p)
 		p->rate = 50;
 	if (p->burst < 1)
 		p->burst = 1;
-	rc = 0;
-out:
+	return 0;
+}
+
+int
+rd_policy_parse(const char *json, struct rd_policy *p)
+{
+	json_t *root = json_loads(json, 0, NULL), *o;
+	struct rd_policy tmp;
+	int rc;
+
+	/* What the API stores may lack keys (a network created before migration 4 holds {}). */
+	rd_policy_default(&tmp);
+	o = json_object_get(root, "import_policy");
+	rc = root ? rd_policy_read(o ? o : root, &tmp) : -1;
 	json_decref(root);
+	if (rc == 0)
+		*p = tmp;
+	else
+		rd_policy_default(p);
 	return rc;
 }
 
