@@ -181,6 +181,9 @@ fib_index_net(struct fib_net *n)
 		for (unsigned k = 0; k < p->p->nextra; k++)
 			if (imap_put(&n->by_ip, p->p->extra[k], p) < 0)
 				return -1;
+		for (unsigned k = 0; k < p->p->nowned; k++)
+			if (imap_put(&n->by_ip, p->p->owned[k], p) < 0)
+				return -1;
 	}
 	return 0;
 }

@@ -25,6 +25,10 @@ fwd_port_holds(const struct fib_port *fp, uint32_t a)
 	for (unsigned i = 0; i < fp->p->nextra; i++)
 		if (fp->p->extra[i] == a)
 			return 1;
+	/* Virtual IPs it holds now (claimed): veneerd moves them between ports. */
+	for (unsigned i = 0; i < fp->p->nowned; i++)
+		if (fp->p->owned[i] == a)
+			return 1;
 	return 0;
 }
 

@@ -337,6 +337,11 @@ cc_dec_port(struct cur *c, struct cc_msg *m)
 		return CC_E_VALUE;
 	for (unsigned i = 0; i < p->nclaim; i++)
 		cc_get_pfx(c, &p->claim[i]);
+	p->nowned = cur_u8(c);
+	if (p->nowned > CC_MAX_IPS)
+		return CC_E_VALUE;
+	for (unsigned i = 0; i < p->nowned; i++)
+		p->owned[i] = cur_u32(c);
 	return bad ? CC_E_STRING : 0;
 }
 
@@ -360,6 +365,9 @@ cc_enc_port(struct wbuf *w, const struct cc_msg *m)
 	wbuf_u8(w, p->nclaim);
 	for (unsigned i = 0; i < p->nclaim; i++)
 		cc_put_pfx(w, &p->claim[i]);
+	wbuf_u8(w, p->nowned);
+	for (unsigned i = 0; i < p->nowned; i++)
+		wbuf_u32(w, p->owned[i]);
 }
 
 static int
@@ -503,6 +511,7 @@ static const struct {
 	[CC_LEARNED] = {"learned", cc_dec_learned, cc_enc_learned},
 	[CC_UNLEARN] = {"unlearn", cc_dec_unlearn, cc_enc_unlearn},
 	[CC_BGPSESS] = {"bgpsess", cc_dec_bgpsess, cc_enc_bgpsess},
+	[CC_CLAIM] = {"claim", cc_dec_claim, cc_enc_claim},
 };
 
 const char *

@@ -58,6 +58,7 @@ enum cc_type {
 	CC_LEARNED,  /* routerd -> veneerd: a route received from a port, with its verdict */
 	CC_UNLEARN,  /* routerd -> veneerd: a route (or all routes) of a port gone */
 	CC_BGPSESS,  /* routerd -> veneerd: the state of a port's session */
+	CC_CLAIM,    /* agent, routerd -> veneerd: a port claims (or releases) a virtual IP */
 	CC_TYPE_MAX,
 };
 
@@ -187,6 +188,8 @@ struct cc_port {
 	uint32_t extra[CC_MAX_IPS];
 	uint8_t nclaim;
 	struct pfx4 claim[CC_MAX_IPS];
+	uint8_t nowned;         /* virtual IPs the port holds now (claimed) */
+	uint32_t owned[CC_MAX_IPS];
 };
 
 enum cc_target {
@@ -267,6 +270,19 @@ struct cc_bgpsess {
 	char last_error[CC_REASON_LEN];
 };
 
+/* How a claim was made: what the port sent, or routerd on a BGP host route's behalf. */
+enum cc_claim_how {
+	CC_CLAIM_GARP = 1,     /* a gratuitous ARP (request or reply) */
+	CC_CLAIM_BGP = 2,      /* a /32 announced by the port */
+	CC_RELEASE_BGP = 3,    /* that /32 withdrawn, or the session gone */
+};
+
+struct cc_claim {
+	char port[CC_ID_LEN];
+	uint32_t ip;
+	uint8_t how;           /* enum cc_claim_how */
+};
+
 struct cc_delete {
 	uint8_t kind; /* the enum cc_type of the object: CC_HOST ... CC_ROUTE */
 	char id[CC_HOST_LEN];
@@ -326,6 +342,7 @@ struct cc_msg {
 		struct cc_learned learned;
 		struct cc_unlearn unlearn;
 		struct cc_bgpsess bgpsess;
+		struct cc_claim claim;
 	} u;
 };
 

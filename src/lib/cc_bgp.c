@@ -1,7 +1,9 @@
 /*
  * The control-channel messages of the routing manager: learned routes pushed to agents,
  * BGP settings pushed to veneer-routerd, and what routerd reports back (routes with their
- * verdict, session states). Same rules as cc.c: every field bounded, exact body length.
+ * verdict, session states); and virtual IP claims, which agents (gratuitous ARP) and
+ * routerd (BGP host routes) report. Same rules as cc.c: every field bounded, exact body
+ * length.
  */
 #include "cc_int.h"
 
@@ -185,4 +187,24 @@ cc_enc_bgpsess(struct wbuf *w, const struct cc_msg *m)
 	wbuf_u32(w, b->accepted);
 	wbuf_u32(w, b->rejected);
 	cc_put_str(w, b->last_error);
+}
+
+int
+cc_dec_claim(struct cur *c, struct cc_msg *m)
+{
+	struct cc_claim *k = &m->u.claim;
+
+	if (cc_get_str(c, k->port, sizeof(k->port)))
+		return CC_E_STRING;
+	k->ip = cur_u32(c);
+	k->how = cur_u8(c);
+	return k->how >= CC_CLAIM_GARP && k->how <= CC_RELEASE_BGP ? 0 : CC_E_VALUE;
+}
+
+void
+cc_enc_claim(struct wbuf *w, const struct cc_msg *m)
+{
+	cc_put_str(w, m->u.claim.port);
+	wbuf_u32(w, m->u.claim.ip);
+	wbuf_u8(w, m->u.claim.how);
 }

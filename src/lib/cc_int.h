@@ -25,5 +25,7 @@ int cc_dec_unlearn(struct cur *c, struct cc_msg *m);
 void cc_enc_unlearn(struct wbuf *w, const struct cc_msg *m);
 int cc_dec_bgpsess(struct cur *c, struct cc_msg *m);
 void cc_enc_bgpsess(struct wbuf *w, const struct cc_msg *m);
+int cc_dec_claim(struct cur *c, struct cc_msg *m);
+void cc_enc_claim(struct wbuf *w, const struct cc_msg *m);
 
 #endif
