@@ -97,6 +97,7 @@ struct rd_route {
 	uint8_t selected;
 	uint8_t override;
 	uint8_t stale;               /* kept for a restarting peer, not re-announced yet */
+	uint8_t claim;               /* a /32 in the port's claimable set: a virtual IP claim */
 	char reason[CC_REASON_LEN];
 };
 

@@ -232,6 +232,37 @@ rd_report_all(struct rd *rd)
 	map_each(&rd->sync.live->lroutes, rd_report_stale, rd);
 }
 
+/*
+ * A host route (/32) inside the port's claimable set is a claim on a virtual IP (issue 5),
+ * not a route: veneerd decides the owner, and agents deliver the address to it.
+ */
+static int
+rd_is_claim(const struct rd_peer *p, const struct bgp_prefix *pfx)
+{
+	const struct fib_port *fp;
+
+	if (pfx->len != 32 || p->rd->fib == NULL ||
+	    (fp = map_get(&p->rd->fib->by_port, p->port)) == NULL)
+		return 0;
+	for (unsigned i = 0; i < fp->p->nclaim; i++)
+		if (pfx4_contains_addr(&fp->p->claim[i], pfx->addr))
+			return 1;
+	return 0;
+}
+
+static void
+rd_report_claim(struct rd_peer *p, uint32_t ip, int release)
+{
+	struct cc_msg m = {.type = CC_CLAIM};
+
+	if (!rd_can_report(p->rd))
+		return;
+	snprintf(m.u.claim.port, sizeof(m.u.claim.port), "%s", p->port);
+	m.u.claim.ip = ip;
+	m.u.claim.how = release ? CC_RELEASE_BGP : CC_CLAIM_BGP;
+	conn_send(p->rd->sync.conn, &m);
+}
+
 /* --- the table's change hook: installed or not, per port --- */
 
 struct rd_sel {
@@ -368,7 +399,9 @@ rd_verdict(struct rd_peer *p, const struct rd_router *r, const struct bgp_prefix
 static void
 rd_route_forget(struct rd_peer *p, struct rd_router *r, const char *key, struct rd_route *rt)
 {
-	if (rt->accepted && r && p->ribpeer >= 0)
+	if (rt->claim)
+		rd_report_claim(p, rt->p.addr, 1);
+	else if (rt->accepted && r && p->ribpeer >= 0)
 		bgp_rib_withdraw(r->rib, p->ribpeer, &rt->p);
 	if (rt->accepted)
 		p->accepted--;
@@ -458,6 +491,28 @@ rd_route_bench(struct rd_peer *p, struct rd_router *r, const struct bgp_prefix *
 	bgp_aset_put(p->rd->atab, s);
 }
 
+/* The route is a claim: reported as such, kept out of the table. */
+static void
+rd_route_claim(struct rd_peer *p, struct rd_router *r, struct rd_route *rt, int was)
+{
+	if (was && !rt->claim)
+		bgp_rib_withdraw(r->rib, p->ribpeer, &rt->p);
+	if (!was) {
+		p->accepted++;
+		p->rejected--;
+	}
+	if (rt->aset)
+		bgp_aset_put(p->rd->atab, rt->aset);
+	rt->aset = NULL;
+	rt->accepted = 1;
+	rt->selected = 0;
+	if (!rt->claim)
+		rd_report_claim(p, rt->p.addr, 0);
+	rt->claim = 1;
+	snprintf(rt->reason, sizeof(rt->reason), "claims a virtual IP (see /v1/claims)");
+	rd_report_route(p, rt);
+}
+
 void
 rd_route_in(struct rd_peer *p, const struct bgp_prefix *pfx, const struct bgp_attrs *a)
 {
@@ -497,6 +552,15 @@ rd_route_in(struct rd_peer *p, const struct bgp_prefix *pfx, const struct bgp_at
 	rt->nexthop = a->nexthop;
 	rt->nhport[0] = '\0';
 	rt->override = 0;
+	if (rd_is_claim(p, pfx)) {
+		rd_route_claim(p, r, rt, was);
+		return;
+	}
+	if (rt->claim) {
+		/* No longer claimable (the port's settings changed): an ordinary route now. */
+		rd_report_claim(p, rt->p.addr, 1);
+		rt->claim = 0;
+	}
 	reason = rd_verdict(p, r, pfx, a, rt);
 	if (reason == NULL && !was && rd_over_limit(p)) {
 		reason = "max-prefix exceeded";
@@ -559,6 +623,16 @@ rd_route_free_each(const char *key, void *val, void *arg)
 }
 
 static void
+rd_route_release_each(const char *key, void *val, void *arg)
+{
+	struct rd_route *rt = val;
+
+	(void)key;
+	if (rt->claim)
+		rd_report_claim(arg, rt->p.addr, 1);
+}
+
+static void
 rd_route_mark_stale(const char *key, void *val, void *arg)
 {
 	(void)key;
@@ -605,6 +679,7 @@ rd_route_peer_down(struct rd_peer *p, int keep_stale)
 		return;
 	}
 	p->going_down = 1;
+	map_each(&p->in, rd_route_release_each, p);
 	if (r && p->ribpeer >= 0)
 		bgp_rib_peer_del(r->rib, p->ribpeer);
 	p->going_down = 0;
