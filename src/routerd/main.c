@@ -176,6 +176,7 @@ main(int argc, char **argv)
 		log_warn("event loop");
 	if (!rd.cfg.bench_listen)
 		sync_stop(&rd.sync);
+	rd.stopping = 1;
 	map_each(&rd.peers, free_peer, NULL);
 	map_clear(&rd.peers);
 	map_each(&rd.routers, free_router, NULL);
@@ -185,6 +186,8 @@ main(int argc, char **argv)
 	map_clear(&rd.nets);
 	rd_sub_close(&rd);
 	rd_ctl_stop(&rd);
+	if (rd.export_timer)
+		ev_timer_free(rd.export_timer);
 	fib_free(rd.fib);
 	astate_free(rd.sync.live);
 	bgp_atab_free(rd.atab);

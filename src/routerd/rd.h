@@ -157,6 +157,7 @@ struct rd {
 	int ctl_fd;
 	struct ev_io *ctl_io;
 	uint64_t connects_seen; /* sync.stats.connects when we last reported everything */
+	int stopping;           /* tearing down: peers are being freed, no more callbacks */
 	/* counters */
 	uint64_t sub_rx, sub_tx, tun_rx, tun_tx;
 	uint64_t drop_decode, drop_sender, drop_target, drop_io;

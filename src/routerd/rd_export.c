@@ -301,7 +301,8 @@ rd_export_peer(struct rd_peer *p, struct rd_router *r)
 		*o = want.v[i];
 		map_put(&p->adj_out, key, (void *)(uintptr_t)want.v[i].fp, NULL);
 	}
-	qsort(send.v, send.n, sizeof(*send.v), rd_out_cmp);
+	if (send.n > 1)
+		qsort(send.v, send.n, sizeof(*send.v), rd_out_cmp);
 	for (size_t i = 0, j; i < send.n; i = j) {
 		for (j = i; j < send.n && send.v[j].fp == send.v[i].fp; j++)
 			;

@@ -303,6 +303,8 @@ rd_rib_changed(void *arg, const struct bgp_prefix *p, const struct bgp_path *con
 	struct rd_router *r = arg;
 	struct rd_sel s = {p, best, n, r};
 
+	if (r->rd->stopping)
+		return;
 	r->dirty = 1;
 	rd_export_schedule(r->rd);
 	if (r->rd->bench_net == NULL)
