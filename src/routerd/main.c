@@ -26,12 +26,47 @@ usage(FILE *f)
 }
 
 static void
+stop_peer(const char *key, void *val, void *arg)
+{
+	struct rd_peer *p = val;
+
+	(void)key;
+	(void)arg;
+	if (p->sess && bgp_sess_state(p->sess) >= BGP_S_OPENSENT)
+		bgp_sess_stop(p->sess, BGP_ERR_CEASE, BGP_CEASE_SHUTDOWN, ev_now_ms());
+}
+
+static void
+on_stopped(struct ev_timer *t, void *arg)
+{
+	struct rd *rd = arg;
+
+	(void)t;
+	ev_stop(rd->loop);
+}
+
+/*
+ * Stopping: every session is ended with Cease/administrative shutdown (RFC 4486), and the
+ * loop runs a little longer so those NOTIFICATIONs and FINs leave through the TUNs and the
+ * substrate; appliances then reconnect at once to the next routerd instead of waiting for
+ * their hold timer. A second signal stops at once.
+ */
+static void
 on_signal(int signo, void *arg)
 {
 	struct rd *rd = arg;
 
-	log_info("signal %d: stopping", signo);
-	ev_stop(rd->loop);
+	if (rd->stop_timer) {
+		ev_stop(rd->loop);
+		return;
+	}
+	log_info("signal %d: closing sessions, then stopping", signo);
+	map_each(&rd->peers, stop_peer, NULL);
+	if ((rd->stop_timer = ev_timer_new(rd->loop, on_stopped, rd)) == NULL) {
+		ev_stop(rd->loop);
+		return;
+	}
+	ev_timer_arm(rd->stop_timer, 300);
 }
 
 static void
@@ -188,6 +223,8 @@ main(int argc, char **argv)
 	rd_ctl_stop(&rd);
 	if (rd.export_timer)
 		ev_timer_free(rd.export_timer);
+	if (rd.stop_timer)
+		ev_timer_free(rd.stop_timer);
 	fib_free(rd.fib);
 	astate_free(rd.sync.live);
 	bgp_atab_free(rd.atab);

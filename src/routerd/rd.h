@@ -28,7 +28,7 @@ struct ev_timer;
 
 #define RD_MAX_RULES 64
 #define RD_DEFAULT_HOLD 90
-#define RD_GR_TIME 120      /* restart time we keep a restarting peer's routes (helper) */
+#define RD_GR_TIME 120      /* the longest a restarting peer keeps its routes; what we advertise */
 #define RD_EXPORT_DELAY_MS 20
 
 struct rd_cfg {
@@ -126,6 +126,7 @@ struct rd_peer {
 	uint8_t *out;
 	size_t outlen, outcap;
 	int ribpeer;            /* index in the router's table, -1 when none */
+	uint16_t gr_time;       /* restart time of a restarting peer (s), RFC 4724 */
 	int eor_sent;
 	/* what was received, and what was sent */
 	struct map in;          /* "a.b.c.d/len" -> struct rd_route */
@@ -153,6 +154,7 @@ struct rd {
 	int sub_fd;
 	struct ev_io *sub_io;
 	struct ev_timer *export_timer;
+	struct ev_timer *stop_timer;   /* armed once stopping: sessions are being closed */
 	struct ev_timer *sub_retry;
 	int ctl_fd;
 	struct ev_io *ctl_io;

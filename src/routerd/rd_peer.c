@@ -145,8 +145,13 @@ rd_ops_down(void *arg, const struct bgp_err *err, int sent)
 		    bgp_err_str(err->code, err->subcode));
 	else
 		log_info("port %s: BGP session down: connection lost", p->port);
-	/* RFC 4724 helper: a capable peer that vanished without a NOTIFICATION restarts. */
-	rd_route_peer_down(p, was_up && err == NULL && o && o->gr);
+	/*
+	 * RFC 4724 helper: a peer that vanished without a NOTIFICATION and whose capability
+	 * listed IPv4 unicast with a restart time is restarting: its routes are kept that long.
+	 * A capability without address families ("aware" only) keeps nothing.
+	 */
+	p->gr_time = o && o->gr && o->gr_ipv4u ? o->gr_time : 0;
+	rd_route_peer_down(p, was_up && err == NULL && p->gr_time > 0);
 	rd_report_session(p);
 }
 

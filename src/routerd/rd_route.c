@@ -677,7 +677,8 @@ rd_route_peer_down(struct rd_peer *p, int keep_stale)
 		/* RFC 4724 helper: forwarding goes on with the old routes for a while. */
 		map_each(&p->in, rd_route_mark_stale, NULL);
 		bgp_rib_peer_mark_stale(r->rib, p->ribpeer);
-		ev_timer_arm(p->gr_timer, RD_GR_TIME * 1000u);
+		ev_timer_arm(p->gr_timer, (uint64_t)(p->gr_time < RD_GR_TIME ? p->gr_time :
+		    RD_GR_TIME) * 1000u);
 		return;
 	}
 	p->going_down = 1;

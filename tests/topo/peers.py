@@ -23,6 +23,7 @@ Common interface of Bird, Frr, Gobgp, Exabgp:
                          "password": None,      # TCP MD5
                          "ttl_security": False, # GTSM, RFC 5082, 1 hop
                          "hold": None,          # hold time (s); keepalive = hold / 3
+                         "graceful_restart": False,  # BIRD only: RFC 4724 capability
                          "passive": False, "multihop": None, "local_ip": None}],
              announce=["10.1.0.0/24", ("10.1.1.0/24", {"med": 5})],
              import_all=True,    # False: the daemon keeps nothing it receives (ExaBGP:
@@ -101,7 +102,7 @@ def _comm(c):
 
 def _neighbor(n):
     d = {"password": None, "ttl_security": False, "hold": None, "passive": False,
-         "multihop": None, "local_ip": None}
+         "multihop": None, "local_ip": None, "graceful_restart": False}
     d.update(n)
     d["ip"] = str(ipaddress.ip_address(d["ip"]))
     d["asn"] = int(d["asn"])
@@ -338,6 +339,8 @@ class Bird(_Daemon):
                 c.append("  multihop %d;" % n["multihop"])
             if n["passive"]:
                 c.append("  passive on;")
+            if n["graceful_restart"]:
+                c.append("  graceful restart on;")
             # BIRD sends MED to an eBGP neighbor only when the export filter set it
             c.append('  ipv4 { import %s; export filter { if proto != "announced" then reject;'
                      ' if defined(bgp_med) then bgp_med = bgp_med; accept; }; };'
