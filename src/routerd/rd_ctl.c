@@ -68,15 +68,18 @@ rd_ctl_status(struct rd *rd)
 	map_each(&rd->routers, rd_ctl_router, routers);
 	map_each(&rd->nets, rd_ctl_net, nets);
 	map_each(&rd->routers, rd_ctl_sum, &sum);
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}, "
+	size_t bytes = sum.bytes + bgp_atab_bytes(rd->atab);
+
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:f}, "
 	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "host", rd->cfg.host ? rd->cfg.host : "bench",
 	    "sync", rd->bench_net ? json_null() : sync_status(&rd->sync),
 	    "sessions", peers, "routers", routers, "networks", nets,
 	    "rib", "prefixes", (json_int_t)sum.prefixes, "paths", (json_int_t)sum.paths,
-	    "bytes", (json_int_t)(sum.bytes + bgp_atab_bytes(rd->atab)),
+	    "bytes", (json_int_t)bytes,
 	    "attr_sets", (json_int_t)bgp_atab_count(rd->atab),
 	    "attr_bytes", (json_int_t)bgp_atab_bytes(rd->atab),
+	    "bytes_per_path", sum.paths ? (double)bytes / (double)sum.paths : 0.0,
 	    "substrate", "rx", (json_int_t)rd->sub_rx, "tx", (json_int_t)rd->sub_tx,
 	    "tun_rx", (json_int_t)rd->tun_rx, "tun_tx", (json_int_t)rd->tun_tx,
 	    "drop_decode", (json_int_t)rd->drop_decode, "drop_sender",
