@@ -7,6 +7,7 @@
 
 #include "addr.h"
 #include "bgpapi.h"
+#include "claim.h"
 #include "log.h"
 #include "util.h"
 #include "vd.h"
@@ -68,6 +69,8 @@ static const struct api_route api_routes[] = {
 	{API_GET, "v1/ports/*", port_get, 0},
 	{API_PATCH, "v1/ports/*", port_patch, 0},
 	{API_DELETE, "v1/ports/*", port_delete, 0},
+	{API_POST, "v1/ports/*/claim", claim_api, 0},
+	{API_GET, "v1/claims", claim_list, R_QUERY},
 	{API_GET, "v1/hosts", host_list, R_ADMIN | R_QUERY},
 	{API_POST, "v1/hosts", host_create, R_ADMIN},
 	{API_GET, "v1/hosts/*", host_get, R_ADMIN},

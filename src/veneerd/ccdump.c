@@ -179,6 +179,12 @@ ccdump_port_lists(struct vd *vd, struct cc_port *p, const char *claimable)
 			p->nclaim++;
 	}
 	json_decref(cl);
+	/* The virtual IPs it holds now: agents forward them to it as its own addresses. */
+	s = store_q(vd->st, "SELECT addr FROM vip_owners WHERE port = ? ORDER BY addr", "s",
+	    p->id);
+	while (p->nowned < CC_MAX_IPS && sqlite3_step(s) == SQLITE_ROW)
+		p->owned[p->nowned++] = (uint32_t)sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
 }
 
 static int

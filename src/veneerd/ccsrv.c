@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "claim.h"
 #include "conn.h"
 #include "map.h"
 #include "ev.h"
@@ -456,6 +457,17 @@ ccsrv_on_msg(struct conn *c, const struct cc_msg *m, void *arg)
 	case CC_LEARNED: case CC_UNLEARN: case CC_BGPSESS:
 		ccsrv_on_report(s, m);
 		break;
+	case CC_CLAIM: {
+		int rc = claim_cc(s->cs->vd, s->host, s->role, &m->u.claim);
+
+		if (rc == -2)
+			conn_fail(c, 403, "only veneer-routerd reports BGP claims");
+		else if (rc > 0)
+			ccsrv_changed(s->cs);
+		else if (rc < 0)
+			log_warnx("agent %s: could not record a claim", s->host);
+		break;
+	}
 	case CC_ERROR:
 		log_warnx("agent %s: error %u: %s", s->host, m->u.error.code, m->u.error.reason);
 		conn_close(c, "agent reported an error");

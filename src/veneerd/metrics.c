@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claim.h"
 #include "util.h"
 #include "vd.h"
 
@@ -102,6 +103,26 @@ metrics_store(struct vd *vd, struct metrics_buf *b)
 		    (long long)store_i(vd->st, metrics_kinds[i].sql, 0, ""));
 }
 
+static void
+metrics_claims(struct metrics_buf *b)
+{
+	const struct claim_counters *c = claim_counters();
+
+	metrics_put(b, "# HELP veneer_claims_total Virtual IP claims received, by source.\n"
+	    "# TYPE veneer_claims_total counter\n");
+	for (int h = 0; h < CLAIM_NHOW; h++)
+		metrics_put(b, "veneer_claims_total{how=\"%s\"} %llu\n",
+		    claim_how_name((enum claim_how)h), (unsigned long long)c->claims[h]);
+	metrics_put(b, "# HELP veneer_claims_refused_total Virtual IP claims refused, by reason.\n"
+	    "# TYPE veneer_claims_refused_total counter\n");
+	for (int r = CLAIM_OK + 1; r < CLAIM_NREASONS; r++)
+		metrics_put(b, "veneer_claims_refused_total{reason=\"%s\"} %llu\n",
+		    claim_reason_name((enum claim_reason)r), (unsigned long long)c->refused[r]);
+	metrics_put(b, "# HELP veneer_claims_released_total Virtual IPs released by their holder.\n"
+	    "# TYPE veneer_claims_released_total counter\nveneer_claims_released_total %llu\n",
+	    (unsigned long long)c->released);
+}
+
 int
 metrics_get(struct api_req *req, struct api_resp *resp)
 {
@@ -109,6 +130,7 @@ metrics_get(struct api_req *req, struct api_resp *resp)
 
 	metrics_requests(req->vd, &b);
 	metrics_store(req->vd, &b);
+	metrics_claims(&b);
 	if (b.p == NULL)
 		return api_err(resp, 500, "internal", NULL, "out of memory");
 	resp->status = 200;

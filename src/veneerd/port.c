@@ -5,6 +5,7 @@
 
 #include "addr.h"
 #include "bgpapi.h"
+#include "claim.h"
 #include "ipam.h"
 #include "util.h"
 #include "vd.h"
@@ -36,12 +37,12 @@ port_json(struct api_req *req, sqlite3_stmt *r)
 	const char *id = (const char *)sqlite3_column_text(r, 0);
 	json_t *claimable = json_loads((const char *)sqlite3_column_text(r, 9), 0, NULL);
 
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:o, "
-	    "s:o, s:o, s:o, s:I, s:o}", "id", api_col_str(r, 0), "network", api_col_str(r, 1),
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b, "
+	    "s:o, s:o, s:o, s:o, s:I, s:o}", "id", api_col_str(r, 0), "network", api_col_str(r, 1),
 	    "subnet", api_col_str(r, 2), "tenant", api_col_str(r, 3), "host", api_col_str(r, 4),
 	    "name", api_col_str(r, 5), "mac", api_col_str(r, 6), "ip", api_col_addr4(r, 7),
 	    "extra_ips", port_extra_ips(req->st, id), "claimable", claimable ? claimable :
-	    json_array(), "source_dest_check", sqlite3_column_int(r, 10), "routing",
+	    json_array(), "vips", claim_port_vips(req->st, id), "source_dest_check", sqlite3_column_int(r, 10), "routing",
 	    sqlite3_column_int(r, 11), "bgp", bgpapi_port_json((const char *)sqlite3_column_text(r,
 	    16)), "device", api_col_str(r, 12), "state", api_col_str(r, 13), "created",
 	    api_col_time(r, 14), "revision", (json_int_t)sqlite3_column_int64(r, 15), "counters",
@@ -130,6 +131,11 @@ port_check_addr(struct api_req *req, struct api_resp *resp, const struct port_su
 	if (holder[0] && (self == NULL || strcmp(holder, self) != 0))
 		return api_err(resp, 409, "in_use", field, "%s: %s is held by port %s", field, buf,
 		    holder), -1;
+	/* A virtual IP held now is taken too (its own: it becomes fixed, see port_patch). */
+	claim_holder(req->st, ps->ref.network, a, holder);
+	if (holder[0] && (self == NULL || strcmp(holder, self) != 0))
+		return api_err(resp, 409, "in_use", field, "%s: %s is held as a virtual IP by port "
+		    "%s", field, buf, holder), -1;
 	return 0;
 }
 
@@ -228,6 +234,20 @@ port_alloc_ip(struct api_req *req, struct api_resp *resp, const struct port_subn
 	}
 	json_array_foreach(extra, i, x)
 		addr4_parse(json_string_value(x), &used[n++]);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (n == cap) {
+			uint32_t *u = realloc(used, (cap *= 2) * sizeof(*used));
+
+			if (u == NULL)
+				goto out;
+			used = u;
+		}
+		used[n++] = (uint32_t)sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	/* Virtual IPs held now are not free either. */
+	s = store_q(req->st, "SELECT addr FROM vip_owners WHERE network = ? AND addr BETWEEN ? "
+	    "AND ?", "suu", ps->ref.network, ps->cidr.addr, pfx4_last(&ps->cidr));
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		if (n == cap) {
 			uint32_t *u = realloc(used, (cap *= 2) * sizeof(*used));
@@ -501,6 +521,8 @@ port_patch(struct api_req *req, struct api_resp *resp)
 	if (json_object_get(req->body, "routing"))
 		store_x(req->st, "UPDATE ports SET routing = ? WHERE id = ?", "bs",
 		    port_bool(req, "routing", 0), id);
+	/* What it holds and may no longer claim (addresses, claimable, routing) is released. */
+	claim_port_recheck(req->st, id);
 	store_x(req->st, "UPDATE ports SET revision = ? WHERE id = ?", "is", rev, id);
 	return api_ok(resp, 200, api_load(req, &port_kind, id));
 }
@@ -516,6 +538,8 @@ port_delete(struct api_req *req, struct api_resp *resp)
 	    "routes WHERE target = ? ORDER BY id"))
 		return 0;
 	api_change(req, "port", id, "delete", NULL);
+	/* Its virtual IPs go to their next BGP claimant, or to nobody; the history stays. */
+	claim_port_deleted(req->st, id);
 	/* What routerd reported about the port's session goes with it (routerd records that). */
 	store_x(req->st, "DELETE FROM learned_routes WHERE port = ?", "s", id);
 	store_x(req->st, "DELETE FROM bgp_sessions WHERE port = ?", "s", id);
@@ -524,4 +548,10 @@ port_delete(struct api_req *req, struct api_resp *resp)
 	store_x(req->st, "DELETE FROM ports WHERE id = ?", "s", id);
 	resp->status = 204;
 	return 0;
+}
+
+json_t *
+port_load(struct api_req *req, const char *id)
+{
+	return api_load(req, &port_kind, id);
 }

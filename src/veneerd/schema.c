@@ -101,6 +101,25 @@ static const char *const schema_migrations[] = {
 	 */
 	("ALTER TABLE hosts ADD COLUMN role TEXT NOT NULL DEFAULT 'agent';"
 	 "ALTER TABLE learned_routes ADD COLUMN override INTEGER NOT NULL DEFAULT 0;"),
+	/*
+	 * 6: virtual IPs that move. Who holds each claimed address now (at most one port per
+	 * address of a network), which ports announce it as a BGP host route (the next
+	 * claimant when the holder withdraws: most recent first), and the history of every
+	 * claim (applied, refused with a reason, released). History ids grow with time, so
+	 * that a list by id is in the order the claims were made.
+	 */
+	("CREATE TABLE vip_owners (network TEXT NOT NULL, addr INTEGER NOT NULL,"
+	 "  port TEXT NOT NULL, how TEXT NOT NULL, since INTEGER NOT NULL,"
+	 "  revision INTEGER NOT NULL, PRIMARY KEY (network, addr));"
+	 "CREATE INDEX vip_owners_port ON vip_owners (port);"
+	 "CREATE TABLE vip_bgp (network TEXT NOT NULL, addr INTEGER NOT NULL,"
+	 "  port TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (network, addr, port));"
+	 "CREATE INDEX vip_bgp_port ON vip_bgp (port);"
+	 "CREATE TABLE claims (id TEXT PRIMARY KEY, network TEXT NOT NULL, tenant TEXT NOT NULL,"
+	 "  addr INTEGER NOT NULL, port TEXT NOT NULL, how TEXT NOT NULL, result TEXT NOT NULL,"
+	 "  reason TEXT, at INTEGER NOT NULL, revision INTEGER);"
+	 "CREATE INDEX claims_network_at ON claims (network, at);"
+	 "CREATE INDEX claims_port ON claims (port);"),
 };
 
 const char *

@@ -510,8 +510,8 @@ def test_subnet_lifecycle(api, admin):
 # ---------------------------------------------------------------------------------------------
 
 PORT_KEYS = {"id", "network", "subnet", "tenant", "host", "name", "mac", "ip", "extra_ips",
-             "claimable", "source_dest_check", "routing", "bgp", "device", "state", "created",
-             "revision", "counters"}
+             "vips", "claimable", "source_dest_check", "routing", "bgp", "device", "state",
+             "created", "revision", "counters"}
 
 
 def test_port_defaults_and_fields(api, admin):
