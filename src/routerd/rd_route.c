@@ -270,6 +270,7 @@ struct rd_sel {
 	const struct bgp_path *const *best;
 	unsigned n;
 	struct rd_router *r;
+	int gains;          /* this pass reports routes becoming installed (1) or leaving (0) */
 };
 
 static void
@@ -290,7 +291,7 @@ rd_sel_peer(const char *key, void *val, void *arg)
 	for (unsigned i = 0; i < s->n; i++)
 		if (s->best[i]->peer == p->ribpeer)
 			sel = 1;
-	if (sel != rt->selected) {
+	if (sel != rt->selected && sel == s->gains) {
 		rt->selected = (uint8_t)sel;
 		rd_report_route(p, rt);
 	}
@@ -301,14 +302,21 @@ rd_rib_changed(void *arg, const struct bgp_prefix *p, const struct bgp_path *con
     unsigned n)
 {
 	struct rd_router *r = arg;
-	struct rd_sel s = {p, best, n, r};
+	struct rd_sel s = {p, best, n, r, 1};
 
 	if (r->rd->stopping)
 		return;
 	r->dirty = 1;
 	rd_export_schedule(r->rd);
-	if (r->rd->bench_net == NULL)
-		map_each(&r->rd->peers, rd_sel_peer, &s);
+	if (r->rd->bench_net)
+		return;
+	/*
+	 * New paths are reported before old ones go: veneerd commits each report as it comes,
+	 * and the other order would leave a revision with no route for the prefix at all.
+	 */
+	map_each(&r->rd->peers, rd_sel_peer, &s);
+	s.gains = 0;
+	map_each(&r->rd->peers, rd_sel_peer, &s);
 }
 
 struct rd_router *
