@@ -48,6 +48,7 @@ failure or signal, by name and PID.
 """
 import argparse
 import atexit
+import ctypes
 import ipaddress
 import json
 import os
@@ -63,7 +64,6 @@ import sys
 import tempfile
 import threading
 import time
-import ctypes
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLK = os.sysconf("SC_CLK_TCK")

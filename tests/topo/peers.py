@@ -44,11 +44,14 @@ Common interface of Bird, Frr, Gobgp, Exabgp:
     Exabgp only: p.announce_raw(prefix, nexthop, attributes, neighbor=None), attributes a list
     of (type, flags, value bytes or hex) or ready "0xTYPE 0xFLAGS 0xVALUE" strings; p.send(cmd).
 
-What each daemon does with attributes it cannot express: local_pref only reaches iBGP peers;
-an eBGP speaker puts its own ASN first and normally sends itself as next hop (a next hop on the
-shared subnet is passed as a third-party next hop by BIRD, FRR and ExaBGP). Learned routes are
-re-advertised by FRR and GoBGP (their defaults), not by BIRD (export = its own announcements)
-nor ExaBGP.
+Attributes: local_pref only reaches iBGP peers; to an eBGP peer every daemon puts its own ASN
+first (as_path = what follows it) and sends itself as next hop unless `nexthop` names another
+address on the shared subnet (third-party next hop; the self-check does not exercise this).
+BIRD sends MED to eBGP only when its export filter sets it: the generated filter does.
+Learned routes are re-advertised by FRR and GoBGP (their defaults), not by BIRD (its export is
+its own announcements) nor ExaBGP. ExaBGP replays routes announced through its API on every
+new session: a raw route that resets the session must be withdrawn before the session can
+stay up. Waits raise AssertionError (topolab.wait_until) with the daemon's log tail.
 
 RawBgp(netns, local_ip, peer_ip, local_asn=65010, ...): connect(), send(bytes),
 send_msg(type, body, marker=, length=), send_open(...), send_keepalive(), send_update(...),
@@ -633,7 +636,8 @@ class Frr(_Daemon):
                         "no route-map %s" % self._rmap(prefix))
 
     def shutdown_neighbor(self, ip):
-        self._configure("router bgp %d" % self.asn, "neighbor %s shutdown" % self.neighbor(ip)["ip"])
+        self._configure("router bgp %d" % self.asn,
+                        "neighbor %s shutdown" % self.neighbor(ip)["ip"])
 
     def enable_neighbor(self, ip):
         self._configure("router bgp %d" % self.asn,
@@ -835,6 +839,7 @@ class Exabgp(_Daemon):
         self.fifo = self._file("api.in")
         self.events = self._file("events.jsonl")
         self.helper = self._file("api_helper.py")
+        self.out = self._file("exabgp.out")
         self.procname = "api" + secrets.token_hex(3)
         self.disabled = set()
         self.local = {}
@@ -913,12 +918,12 @@ class Exabgp(_Daemon):
         os.mkfifo(self.fifo)
         self.events.write_text("")
         self.conf.write_text(self._config())
-        self._spawn(["exabgp", str(self.conf)], self._file("exabgp.out"), env=self._env())
+        self._spawn(["exabgp", str(self.conf)], self.out, env=self._env())
         self._wait_ready(lambda: self._fifo_open() is not None, "API process")
         return self
 
     def _logs(self):
-        return [self.log, self.dir / "exabgp.out"]
+        return [self.log, self.out]
 
     def _fifo_open(self):
         try:
@@ -1084,9 +1089,6 @@ class Exabgp(_Daemon):
         self.disabled.discard(self.neighbor(ip)["ip"])
         self._reload()
 
-    def stop(self, keep_log=False):
-        super().stop(keep_log)
-        self._files.append(self.dir / "exabgp.out")
 
 
 # ---------------------------------------------------------------------------------------------
