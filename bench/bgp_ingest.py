@@ -32,11 +32,13 @@ MED 0). --attrs-variety: a distinct set per --per-set prefixes (default 4: 25000
 Trials are interleaved A then B, --pairs times (default 5) per workload; reported per
 receiver: median (range), and A/B as the median (range) of the per-pair ratios.
 
-The veneer-routerd side (class RouterdReceiver) is written against an assumed interface and
-is UNVERIFIED until routerd exists: `veneer-routerd --bench-listen ADDR:179 --asn N --ctl
-SOCK` in the receiver namespace, accepting any peer; its control socket answers `status\\n`
-with JSON {"sessions": [{"state": ..., "prefixes_received": ...}], "rib": {"prefixes": N,
-"bytes": B}} and closes. `--only bird` runs BIRD alone (no ratio then: the figures are the
+The veneer-routerd side runs its bench mode, `veneer-routerd --bench-listen ADDR:179 --asn N
+--ctl SOCK`, in the receiver namespace: one passive session accepting any peer, every route
+taken into the table with no policy and no reporting (its Adj-RIB-In, as BIRD's `import all`
+fills its table). Its control socket answers `status` with JSON (sessions[].state
+"Established", sessions[].prefixes_received, rib.prefixes, rib.bytes, rib.attr_sets) and
+closes. `ip netns exec` execs the binary, so the PID measured is routerd's own (checked
+through /proc/PID/exe). `--only bird` runs BIRD alone (no ratio then: the figures are the
 reference, not a result).
 
 usage (root; stdlib only; needs bird2; builds nothing):
@@ -491,13 +493,8 @@ class BirdReceiver:
 
 
 class RouterdReceiver:
-    """veneer-routerd in bench mode.
-
-    UNVERIFIED until veneer-routerd exists: written against the assumed interface
-      veneer-routerd --bench-listen ADDR:179 --asn N --ctl SOCK   (accepts any peer)
-      ctl "status\\n" -> {"sessions": [{"state": ..., "prefixes_received": ...}],
-                         "rib": {"prefixes": N, "bytes": B}}  then the socket closes.
-    """
+    """veneer-routerd in bench mode (see the module header): started directly (no wrapper
+    process), polled on its control socket, one connection per `status`."""
 
     label = "routerd"
 
@@ -520,6 +517,10 @@ class RouterdReceiver:
             return os.path.exists(self.sock_path) and self.status() is not None
         wait_until(ready, 20, what="veneer-routerd control socket")
         self.pid = self.proc.pid
+        exe = os.path.realpath("/proc/%d/exe" % self.pid)
+        if exe != os.path.realpath(self.binary):
+            raise RuntimeError("PID %d is %s, not %s: RSS and CPU would be a wrapper's"
+                               % (self.pid, exe, self.binary))
 
     def status(self):
         s = socket.socket(socket.AF_UNIX)
@@ -676,9 +677,6 @@ def main():
                  os.cpu_count(), os.uname().release, sns, rns,
                  "attrs-variety (a set per %d prefixes)" % a.per_set if a.attrs_variety
                  else "one shared attribute set"))
-        if "routerd" in sides:
-            print("NOTE: the routerd receiver is written against an assumed interface "
-                  "(UNVERIFIED until veneer-routerd exists)")
         summary = []
         for n in sizes:
             t = time.monotonic()
