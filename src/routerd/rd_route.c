@@ -572,11 +572,12 @@ rd_route_in(struct rd_peer *p, const struct bgp_prefix *pfx, const struct bgp_at
 		rt->claim = 0;
 	}
 	reason = rd_verdict(p, r, pfx, a, rt);
-	if (reason == NULL && !was && rd_over_limit(p)) {
-		reason = "max-prefix exceeded";
-		rd_route_forget(p, r, key, rt);
+	/*
+	 * Over the limit the session ends (Cease 1) before this returns, and its going down
+	 * (rd_route_peer_down) has freed every route it announced, rt included.
+	 */
+	if (reason == NULL && !was && rd_over_limit(p))
 		return;
-	}
 	if (reason == NULL) {
 		rd_route_accept(p, r, rt, a);
 		if (!was && rt->accepted) {
