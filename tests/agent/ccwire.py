@@ -284,3 +284,37 @@ class Raw:
             self.sock.close()
         except OSError:
             pass
+
+
+# --- virtual IP claims ----------------------------------------------------------------------
+
+CLAIM_GARP, CLAIM_BGP, RELEASE_BGP = 1, 2, 3
+
+
+def claim_body(port, ip, how=CLAIM_GARP):
+    """CLAIM (agent or routerd -> veneerd): str port id, u32 IPv4 address, u8 how (1 a
+    gratuitous ARP, 2 a /32 announced by BGP, 3 that /32 withdrawn or its session gone)."""
+    return s(port) + u32(int(ipaddress.IPv4Address(ip))) + u8(how)
+
+
+def claim(port, ip, how=CLAIM_GARP):
+    return frame(CLAIM, claim_body(port, ip, how))
+
+
+def port_fields(body):
+    """Decodes a PORT body: str id, network, subnet, host; 6-byte MAC; u32 ip; u8 flags;
+    u32 slot; str device; u8 n + n u32 extra addresses; u8 n + n (u32, u8) claimable
+    prefixes; u8 n + n u32 addresses held now (virtual IPs)."""
+    c = Cursor(body)
+    ip4 = lambda v: str(ipaddress.IPv4Address(v))  # noqa: E731
+    p = {"id": c.str(), "network": c.str(), "subnet": c.str(), "host": c.str()}
+    p["mac"] = c.take(6).hex(":")
+    p["ip"] = ip4(c.u32())
+    p["flags"] = c.u8()
+    p["slot"] = c.u32()
+    p["device"] = c.str()
+    p["extra_ips"] = [ip4(c.u32()) for _ in range(c.u8())]
+    p["claimable"] = ["%s/%d" % (ip4(c.u32()), c.u8()) for _ in range(c.u8())]
+    p["owned"] = [ip4(c.u32()) for _ in range(c.u8())]
+    c.done()
+    return p
