@@ -202,7 +202,7 @@ main(int argc, char **argv)
 		rd.sync.cfg.encap = CC_ENCAP_VXLAN;
 		rd.sync.cfg.role = CC_ROLE_ROUTERD;
 		rd.sync.on_update = rd_update;
-		if (rd_sub_open(&rd) < 0 || sync_start(&rd.sync) < 0)
+		if (rd_sub_open(&rd) < 0 || sync_start(&rd.sync) < 0 || rd_report_start(&rd) < 0)
 			fatalx("substrate or control channel");
 		log_info("routerd %s, substrate %s, veneerd %s", rd.cfg.host, rd.cfg.address,
 		    rd.cfg.veneerd);
@@ -225,6 +225,8 @@ main(int argc, char **argv)
 		ev_timer_free(rd.export_timer);
 	if (rd.stop_timer)
 		ev_timer_free(rd.stop_timer);
+	if (rd.count_timer)
+		ev_timer_free(rd.count_timer);
 	fib_free(rd.fib);
 	astate_free(rd.sync.live);
 	bgp_atab_free(rd.atab);

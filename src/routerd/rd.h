@@ -135,9 +135,11 @@ struct rd_peer {
 	int warned;
 	double tokens;
 	uint64_t tokens_ms;
-	uint64_t updates_seen;
+	uint8_t in_buf[2 * BGP_MAX_LEN]; /* received bytes not yet handed to the session */
+	size_t inlen;
 	uint64_t since_ms;      /* wall clock of the last state change */
 	enum bgp_state reported;
+	uint32_t rep_received, rep_accepted, rep_rejected; /* counts in the last report */
 	int going_down;         /* its routes are being removed: no per-route reports */
 	int seen;
 };
@@ -155,6 +157,7 @@ struct rd {
 	struct ev_io *sub_io;
 	struct ev_timer *export_timer;
 	struct ev_timer *stop_timer;   /* armed once stopping: sessions are being closed */
+	struct ev_timer *count_timer;  /* reports changed prefix counts every 2 s */
 	struct ev_timer *sub_retry;
 	int ctl_fd;
 	struct ev_io *ctl_io;
@@ -221,6 +224,8 @@ struct rd_router *rd_router_get(struct rd *rd, const char *id, const char *net);
 void rd_router_free(struct rd_router *r);
 void rd_export_schedule(struct rd *rd);
 void rd_report_session(struct rd_peer *p);
+/* Starts the periodic report of sessions whose prefix counts changed. */
+int rd_report_start(struct rd *rd);
 
 /* rd_ctl.c */
 int rd_ctl_start(struct rd *rd);

@@ -111,6 +111,7 @@ rd_peer_drop_conn(struct rd_peer *p)
 	p->io = NULL;
 	p->fd = -1;
 	p->outlen = 0;
+	p->inlen = 0;
 	if (p->pace)
 		ev_timer_disarm(p->pace);
 }
@@ -190,20 +191,67 @@ rd_peer_on_timer(struct ev_timer *t, void *arg)
 	rd_peer_arm(p);
 }
 
-/* The UPDATE budget (token bucket): reading pauses while it is spent, TCP holds the rest. */
-static int
-rd_peer_budget(struct rd_peer *p)
+/*
+ * The UPDATE budget (a token bucket of the policy's rate and depth), spent one UPDATE at a
+ * time: input is handed to the session a whole message at a time, and while the bucket is
+ * empty the rest waits in our buffer and the socket is not read, so TCP slows the peer down
+ * and nothing is lost.
+ */
+static void
+rd_peer_refill(struct rd_peer *p)
 {
 	uint64_t now = ev_now_ms();
-	const struct bgp_sess_stats *st = bgp_sess_stats(p->sess);
 
 	p->tokens += (double)(now - p->tokens_ms) * p->policy.rate / 1000.0;
 	if (p->tokens > p->policy.burst)
 		p->tokens = p->policy.burst;
 	p->tokens_ms = now;
-	p->tokens -= (double)(st->updates_in - p->updates_seen);
-	p->updates_seen = st->updates_in;
-	return p->tokens > 0;
+}
+
+/* Length of the whole message at the start of buf, 0 while it is incomplete. */
+static size_t
+rd_peer_next_msg(const uint8_t *buf, size_t n)
+{
+	size_t len;
+
+	if (n < BGP_HDR_LEN)
+		return 0;
+	len = (size_t)buf[16] << 8 | buf[17];
+	/* A length the header check refuses: hand over the header alone, it fails there. */
+	if (len < BGP_HDR_LEN || len > BGP_MAX_LEN)
+		return BGP_HDR_LEN;
+	return n >= len ? len : 0;
+}
+
+/* Feeds whole messages while the budget lasts; 1 when paused for lack of tokens. */
+static int
+rd_peer_feed(struct rd_peer *p)
+{
+	size_t len, off = 0;
+	int paused = 0;
+
+	rd_peer_refill(p);
+	while (p->fd >= 0 && (len = rd_peer_next_msg(p->in_buf + off, p->inlen - off)) > 0) {
+		if (p->in_buf[off + 18] == BGP_UPDATE) {
+			if (p->tokens < 1) {
+				paused = 1;
+				break;
+			}
+			p->tokens -= 1;
+		}
+		if (bgp_sess_input(p->sess, p->in_buf + off, len, ev_now_ms()) < 0) {
+			p->inlen = 0;
+			return 0;
+		}
+		off += len;
+	}
+	if (p->fd < 0) {
+		p->inlen = 0;
+		return 0;
+	}
+	memmove(p->in_buf, p->in_buf + off, p->inlen - off);
+	p->inlen -= off;
+	return paused;
 }
 
 static void rd_peer_on_io(struct ev_io *io, uint32_t events, void *arg);
@@ -222,8 +270,8 @@ static void
 rd_peer_on_io(struct ev_io *io, uint32_t events, void *arg)
 {
 	struct rd_peer *p = arg;
-	uint8_t buf[16384];
 	ssize_t n;
+	int paused = 0;
 
 	(void)io;
 	if (events & EPOLLOUT)
@@ -231,12 +279,10 @@ rd_peer_on_io(struct ev_io *io, uint32_t events, void *arg)
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
 	for (int i = 0; i < 16 && p->fd >= 0; i++) {
-		if (!rd_peer_budget(p)) {
-			ev_io_mod(p->io, p->outlen ? EPOLLOUT : 0);
-			ev_timer_arm(p->pace, (uint64_t)(1000.0 / p->policy.rate) + 1);
+		/* First what is waiting in the buffer, then more from the socket. */
+		if ((paused = rd_peer_feed(p)) != 0 || p->fd < 0)
 			break;
-		}
-		n = recv(p->fd, buf, sizeof(buf), 0);
+		n = recv(p->fd, p->in_buf + p->inlen, sizeof(p->in_buf) - p->inlen, 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (n <= 0) {
@@ -244,11 +290,18 @@ rd_peer_on_io(struct ev_io *io, uint32_t events, void *arg)
 			bgp_sess_transport_down(p->sess, ev_now_ms());
 			break;
 		}
-		if (bgp_sess_input(p->sess, buf, (size_t)n, ev_now_ms()) < 0)
-			break;
+		p->inlen += (size_t)n;
 	}
-	if (p->fd >= 0 && p->io && !ev_timer_armed(p->pace))
-		ev_io_mod(p->io, EPOLLIN | (p->outlen ? EPOLLOUT : 0));
+	if (p->fd >= 0 && !paused)
+		paused = rd_peer_feed(p);
+	if (p->fd >= 0 && p->io) {
+		if (paused) {
+			ev_io_mod(p->io, p->outlen ? EPOLLOUT : 0);
+			ev_timer_arm(p->pace, (uint64_t)(1000.0 / p->policy.rate) + 1);
+		} else {
+			ev_io_mod(p->io, EPOLLIN | (p->outlen ? EPOLLOUT : 0));
+		}
+	}
 	rd_peer_arm(p);
 }
 
@@ -321,7 +374,6 @@ rd_peer_take(struct rd_peer *p, int fd, struct rd_router *r)
 	}
 	p->tokens = p->policy.burst;
 	p->tokens_ms = ev_now_ms();
-	p->updates_seen = 0;
 	bgp_sess_start(p->sess, ev_now_ms());
 	p->since_ms = rd_wall_ms();
 	rd_report_session(p);

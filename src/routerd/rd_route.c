@@ -178,6 +178,43 @@ rd_report_session(struct rd_peer *p)
 		    bgp_err_str(st->last_err.code, st->last_err.subcode));
 	conn_send(p->rd->sync.conn, &m);
 	p->reported = s;
+	p->rep_received = p->received;
+	p->rep_accepted = p->accepted;
+	p->rep_rejected = p->rejected;
+}
+
+/*
+ * Prefix counts change with every UPDATE; they reach veneerd every 2 s at most (a store
+ * write each), state changes at once.
+ */
+static void
+rd_report_counts_each(const char *key, void *val, void *arg)
+{
+	struct rd_peer *p = val;
+
+	(void)key;
+	(void)arg;
+	if (p->received != p->rep_received || p->accepted != p->rep_accepted ||
+	    p->rejected != p->rep_rejected)
+		rd_report_session(p);
+}
+
+static void
+rd_report_counts(struct ev_timer *t, void *arg)
+{
+	struct rd *rd = arg;
+
+	map_each(&rd->peers, rd_report_counts_each, NULL);
+	ev_timer_arm(t, 2000);
+}
+
+int
+rd_report_start(struct rd *rd)
+{
+	if ((rd->count_timer = ev_timer_new(rd->loop, rd_report_counts, rd)) == NULL)
+		return -1;
+	ev_timer_arm(rd->count_timer, 2000);
+	return 0;
 }
 
 static void
