@@ -218,41 +218,52 @@ struct bgp_rawattr {
 };
 
 /*
- * Decoded path attributes. Variable parts point into the message (parse) or into the
- * interned set (bgp_aset): copy before the buffer goes away. AS paths are always held in
- * 4-octet form (RFC 6793 reconstruction done for 2-octet sessions).
+ * The path attributes of a route: what the routing table interns (bgp_aset) and compares, so
+ * fixed fields and pointers only. Variable parts point into the message and the parse context
+ * (after bgp_attrs_parse) or into the interned set (bgp_aset_attrs): copy before either goes
+ * away. AS paths are always held in 4-octet form (RFC 6793 reconstruction done for 2-octet
+ * sessions).
  */
 struct bgp_attrs {
 	uint32_t present;        /* bit (1 << type) for each attribute seen, types < 32 */
-	uint8_t origin;
 	uint32_t nexthop;
 	uint32_t med;
 	uint32_t local_pref;
-	uint8_t atomic_agg;
 	uint32_t agg_as;
 	uint32_t agg_addr;
-	const uint8_t *aspath;   /* 4-octet AS_PATH segments as on the wire */
+	uint32_t first_as;       /* leftmost AS of the first AS_SEQUENCE, 0 if none */
+	uint8_t origin;
+	uint8_t atomic_agg;
+	uint8_t n_unknown;       /* entries of unknown[], at most BGP_MAX_UNKNOWN */
 	uint16_t aspath_len;
 	uint16_t aspath_count;   /* path length for best path: SET counts 1, confed segments 0 */
-	uint32_t first_as;       /* leftmost AS of the first AS_SEQUENCE, 0 if none */
-	const uint8_t *communities;
 	uint16_t communities_len;
-	const uint8_t *ext_communities;
 	uint16_t ext_communities_len;
-	const uint8_t *large_communities;
 	uint16_t large_communities_len;
-	uint8_t n_unknown;
-	struct bgp_rawattr unknown[BGP_MAX_UNKNOWN];
-	/* MP_REACH/MP_UNREACH for IPv4 unicast (other AFI/SAFI are ignored, reach_afi says). */
+	const uint8_t *aspath;   /* 4-octet AS_PATH segments as on the wire */
+	const uint8_t *communities;
+	const uint8_t *ext_communities;
+	const uint8_t *large_communities;
+	const struct bgp_rawattr *unknown; /* optional transitive ones kept to pass on */
+};
+
+/*
+ * What an UPDATE's attribute block carries besides the route's attributes, and the storage
+ * the parsed bgp_attrs point into. MP_REACH/MP_UNREACH for IPv4 unicast (other AFI/SAFI are
+ * ignored, mp_reach_afi says) belong to the UPDATE, not to any route's attribute set. One per
+ * session (it is large: keep it off the hot allocation paths); its contents stay valid until
+ * the next bgp_attrs_parse with it.
+ */
+struct bgp_attrs_ctx {
 	uint8_t has_mp_reach;
 	uint8_t has_mp_unreach;
+	uint8_t mp_reach_safi;
+	uint16_t mp_reach_afi;
 	uint32_t mp_nexthop;
 	struct cur mp_nlri;
 	struct cur mp_withdrawn;
-	uint16_t mp_reach_afi;
-	uint8_t mp_reach_safi;
-	/* Scratch for a reconstructed 2-octet path (AS4_PATH merge), owned by this struct. */
-	uint8_t aspath_buf[512];
+	struct bgp_rawattr unknown[BGP_MAX_UNKNOWN]; /* what bgp_attrs.unknown points to */
+	uint8_t aspath_buf[512]; /* a 2-octet session's path rebuilt with AS4_PATH (RFC 6793) */
 };
 
 /* What the whole UPDATE becomes after RFC 7606 classification; the worst case wins. */
@@ -277,10 +288,11 @@ struct bgp_upd_report {
  * (withdraw), MP_REACH/MP_UNREACH syntax (reset), unknown well-known (reset per 4271 3/2),
  * unknown optional transitive (kept, partial set), unknown optional non-transitive (dropped).
  * as4: the session negotiated 4-octet AS. has_nlri: the UPDATE carries NLRI (classic field).
+ * The route's attributes go to a, the MP fields to x, and a's pointers may point into x.
  * Returns the action; on BGP_UPD_RESET e holds the NOTIFICATION.
  */
 enum bgp_upd_action bgp_attrs_parse(struct cur attrs, int as4, int has_nlri, struct bgp_attrs *a,
-    struct bgp_upd_report *r, struct bgp_err *e);
+    struct bgp_attrs_ctx *x, struct bgp_upd_report *r, struct bgp_err *e);
 
 /*
  * Writes the path attributes of a to w for a session (as4 or not; a 2-octet session gets

@@ -1,7 +1,11 @@
 /*
  * Interned path attribute sets for the routing table (bgp_rib.h). Most routes of a feed share
  * a few attribute sets, so each distinct content is stored once, found by a content hash in a
- * chained table that doubles as it fills, and freed with its last reference.
+ * chained table that doubles as it fills, and freed with its last reference. A set is one
+ * allocation: a 16-byte header, the fixed fields and pointers (struct bgp_attrs, 88 bytes on
+ * LP64), the unknown attributes' descriptors and then the variable parts they all point to;
+ * nothing of the parser (its scratch, the MP fields) is kept, since feeds with many distinct
+ * sets (one per few prefixes) make this size count per route.
  */
 #include "bgp_rib.h"
 
@@ -10,11 +14,10 @@
 
 struct bgp_aset {
 	struct bgp_aset *next; /* hash chain */
-	uint64_t hash;
+	uint32_t hash;
 	uint32_t refs;
-	uint32_t size;         /* bytes of this allocation, for bgp_atab_bytes */
-	struct bgp_attrs a;    /* the view; variable parts point into data[] */
-	uint8_t data[];
+	struct bgp_attrs a;    /* the view; variable parts point past unk[a.n_unknown] */
+	struct bgp_rawattr unk[];
 };
 
 struct bgp_atab {
@@ -60,7 +63,7 @@ aset_hash_bytes(uint64_t h, const uint8_t *p, size_t n)
 }
 
 /* Hashes field by field, never the struct bytes: padding and pointers are not content. */
-static uint64_t
+static uint32_t
 aset_hash(const struct bgp_attrs *a)
 {
 	uint64_t h = ASET_K;
@@ -80,7 +83,7 @@ aset_hash(const struct bgp_attrs *a)
 		h = aset_mix(h, (uint64_t)u->flags << 8 | u->type);
 		h = aset_hash_bytes(h, u->val, u->len);
 	}
-	return h;
+	return (uint32_t)(h ^ h >> 32);
 }
 
 static int
@@ -178,10 +181,12 @@ aset_copy(uint8_t **dst, const uint8_t *src, size_t n)
 	return at;
 }
 
+/* Bytes of the set that holds a's content: header, descriptors, variable parts. */
 static size_t
-aset_varlen(const struct bgp_attrs *a)
+aset_size(const struct bgp_attrs *a)
 {
-	size_t n = (size_t)a->aspath_len + a->communities_len + a->ext_communities_len +
+	size_t n = sizeof(struct bgp_aset) + aset_nunk(a) * sizeof(struct bgp_rawattr) +
+	    a->aspath_len + a->communities_len + a->ext_communities_len +
 	    a->large_communities_len;
 
 	for (unsigned i = 0; i < aset_nunk(a); i++)
@@ -190,38 +195,38 @@ aset_varlen(const struct bgp_attrs *a)
 }
 
 static struct bgp_aset *
-aset_new(const struct bgp_attrs *a, uint64_t hash)
+aset_new(const struct bgp_attrs *a, uint32_t hash)
 {
-	size_t size = sizeof(struct bgp_aset) + aset_varlen(a);
-	struct bgp_aset *s = calloc(1, size);
+	struct bgp_aset *s = malloc(aset_size(a));
 	struct bgp_attrs *v;
 	uint8_t *d;
 
 	if (s == NULL)
 		return NULL;
+	s->next = NULL;
 	s->hash = hash;
 	s->refs = 1;
-	s->size = (uint32_t)size;
 	v = &s->a;
-	/* The fixed fields, then each variable part re-pointed into the set; MP fields stay 0. */
-	memcpy(v, a, offsetof(struct bgp_attrs, has_mp_reach));
-	d = s->data;
+	/* The fixed fields, then each variable part re-pointed into the set. */
+	*v = *a;
+	v->n_unknown = (uint8_t)aset_nunk(a);
+	d = (uint8_t *)&s->unk[v->n_unknown];
 	v->aspath = aset_copy(&d, a->aspath, a->aspath_len);
 	v->communities = aset_copy(&d, a->communities, a->communities_len);
 	v->ext_communities = aset_copy(&d, a->ext_communities, a->ext_communities_len);
 	v->large_communities = aset_copy(&d, a->large_communities, a->large_communities_len);
-	v->n_unknown = (uint8_t)aset_nunk(a);
-	for (unsigned i = 0; i < v->n_unknown; i++)
-		v->unknown[i].val = aset_copy(&d, a->unknown[i].val, a->unknown[i].len);
-	for (unsigned i = v->n_unknown; i < BGP_MAX_UNKNOWN; i++)
-		memset(&v->unknown[i], 0, sizeof(v->unknown[i]));
+	for (unsigned i = 0; i < v->n_unknown; i++) {
+		s->unk[i] = a->unknown[i];
+		s->unk[i].val = aset_copy(&d, a->unknown[i].val, a->unknown[i].len);
+	}
+	v->unknown = v->n_unknown ? s->unk : NULL;
 	return s;
 }
 
 const struct bgp_aset *
 bgp_aset_get(struct bgp_atab *t, const struct bgp_attrs *a)
 {
-	uint64_t hash = aset_hash(a);
+	uint32_t hash = aset_hash(a);
 	struct bgp_aset *s;
 
 	if (t->nbkt > 0)
@@ -237,7 +242,7 @@ bgp_aset_get(struct bgp_atab *t, const struct bgp_attrs *a)
 	s->next = t->bkt[hash & (t->nbkt - 1)];
 	t->bkt[hash & (t->nbkt - 1)] = s;
 	t->count++;
-	t->bytes += s->size;
+	t->bytes += aset_size(&s->a);
 	return s;
 }
 
@@ -265,7 +270,7 @@ bgp_aset_put(struct bgp_atab *t, const struct bgp_aset *cs)
 		;
 	*pp = s->next;
 	t->count--;
-	t->bytes -= s->size;
+	t->bytes -= aset_size(&s->a);
 	free(s);
 }
 

@@ -200,6 +200,7 @@ enum bgp_aout { BGP_AO_OK, BGP_AO_DISCARD, BGP_AO_WITHDRAW, BGP_AO_RESET };
 /* State of one attribute block's parse. */
 struct bgp_aparse {
 	struct bgp_attrs *a;
+	struct bgp_attrs_ctx *x;
 	struct bgp_upd_report *r;
 	struct bgp_err *e;
 	int as4;
@@ -369,7 +370,7 @@ bgp_a_list(struct bgp_aparse *s, uint8_t flags, uint8_t type, struct cur v)
 static enum bgp_aout
 bgp_a_mp_reach(struct bgp_aparse *s, uint8_t flags, uint8_t type, struct cur v)
 {
-	struct bgp_attrs *a = s->a;
+	struct bgp_attrs_ctx *a = s->x;
 	uint8_t nhlen;
 
 	(void)flags;
@@ -406,8 +407,8 @@ bgp_a_mp_unreach(struct bgp_aparse *s, uint8_t flags, uint8_t type, struct cur v
 		return BGP_AO_OK;
 	if (!bgp_nlri_valid(v))
 		return bgp_bad(s, BGP_AO_RESET, BGP_UPD_OPTIONAL);
-	s->a->mp_withdrawn = v;
-	s->a->has_mp_unreach = 1;
+	s->x->mp_withdrawn = v;
+	s->x->has_mp_unreach = 1;
 	return BGP_AO_OK;
 }
 
@@ -454,7 +455,7 @@ bgp_a_keep(struct bgp_aparse *s, uint8_t flags, uint8_t type, struct cur v)
 		return BGP_AO_OK; /* optional non-transitive and unknown: dropped quietly */
 	if (s->a->n_unknown >= BGP_MAX_UNKNOWN)
 		return BGP_AO_DISCARD;
-	u = &s->a->unknown[s->a->n_unknown++];
+	u = &s->x->unknown[s->a->n_unknown++];
 	u->flags = (uint8_t)((flags | BGP_AF_PARTIAL) & ~BGP_AF_EXTLEN);
 	u->type = type;
 	u->len = (uint16_t)cur_left(&v);
@@ -598,15 +599,15 @@ bgp_attr_next(struct bgp_aparse *s, struct cur *c)
 /*
  * RFC 6793 4.2.3 on a 2-octet session: AGGREGATOR other than AS_TRANS voids the AS4_*
  * attributes; else AS4_AGGREGATOR replaces it and AS4_PATH is merged into the AS_PATH.
- * The result is 4-octet in a->aspath_buf; a path that does not fit is withdrawn.
+ * The result is 4-octet in the context's aspath_buf; a path that does not fit is withdrawn.
  */
 static void
 bgp_as4_reconstruct(struct bgp_aparse *s)
 {
 	struct bgp_attrs *a = s->a;
-	uint8_t wide[sizeof(a->aspath_buf)];
+	uint8_t wide[sizeof(s->x->aspath_buf)];
 	struct wbuf w = wbuf_make(wide, sizeof(wide));
-	struct wbuf out = wbuf_make(a->aspath_buf, sizeof(a->aspath_buf));
+	struct wbuf out = wbuf_make(s->x->aspath_buf, sizeof(s->x->aspath_buf));
 	uint16_t n, n4;
 
 	if ((a->present & (1u << BGP_A_AGGREGATOR)) && a->agg_as != BGP_AS_TRANS &&
@@ -633,7 +634,7 @@ bgp_as4_reconstruct(struct bgp_aparse *s)
 		bgp_withdraw(s, BGP_A_AS_PATH, BGP_UPD_ASPATH);
 		return;
 	}
-	a->aspath = a->aspath_buf;
+	a->aspath = s->x->aspath_buf;
 	a->aspath_len = (uint16_t)out.len;
 }
 
@@ -652,7 +653,7 @@ bgp_attrs_finish(struct bgp_aparse *s, int has_nlri)
 		a->aspath_count = bgp_aspath_count(cur_make(a->aspath, a->aspath_len),
 		    &a->first_as);
 	}
-	if (has_nlri || (a->has_mp_reach && cur_left(&a->mp_nlri) > 0)) {
+	if (has_nlri || (s->x->has_mp_reach && cur_left(&s->x->mp_nlri) > 0)) {
 		static const uint8_t mand[] = {BGP_A_ORIGIN, BGP_A_AS_PATH, BGP_A_NEXT_HOP};
 
 		for (size_t i = 0; i < sizeof(mand); i++) {
@@ -666,7 +667,7 @@ bgp_attrs_finish(struct bgp_aparse *s, int has_nlri)
 
 enum bgp_upd_action
 bgp_attrs_parse(struct cur attrs, int as4, int has_nlri, struct bgp_attrs *a,
-    struct bgp_upd_report *r, struct bgp_err *e)
+    struct bgp_attrs_ctx *x, struct bgp_upd_report *r, struct bgp_err *e)
 {
 	struct bgp_upd_report rdummy;
 	struct bgp_err edummy;
@@ -678,9 +679,16 @@ bgp_attrs_parse(struct cur attrs, int as4, int has_nlri, struct bgp_attrs *a,
 	memset(s.r, 0, sizeof(*s.r));
 	s.e = e != NULL ? e : &edummy;
 	s.a = a;
+	s.x = x;
 	s.as4 = as4;
 	s.act = BGP_UPD_OK;
-	a->mp_nlri = a->mp_withdrawn = cur_make(NULL, 0);
+	/* The MP fields only: the buffers are written before they are pointed to. */
+	x->has_mp_reach = x->has_mp_unreach = 0;
+	x->mp_reach_afi = 0;
+	x->mp_reach_safi = 0;
+	x->mp_nexthop = 0;
+	x->mp_nlri = x->mp_withdrawn = cur_make(NULL, 0);
+	a->unknown = x->unknown;
 	while (cur_left(&attrs) > 0)
 		if (bgp_attr_next(&s, &attrs) < 0)
 			break;

@@ -42,6 +42,7 @@ struct bgp_sess {
 	struct bgp_sess_stats st;
 	struct bgp_attrs attrs;    /* the UPDATE being handled: no allocation per message */
 	struct bgp_attrs mpattrs;  /* the same with the MP_REACH next hop */
+	struct bgp_attrs_ctx actx; /* its MP fields, and what attrs points into */
 	uint8_t rbuf[BGP_MAX_LEN];
 };
 
@@ -315,7 +316,7 @@ bgp_sess_report(struct bgp_sess *s, struct cur c, const struct bgp_attrs *a)
  * in case their attribute passed. 0, or -1 with e set.
  */
 static int
-bgp_sess_update_fields_ok(const struct bgp_update *u, const struct bgp_attrs *a,
+bgp_sess_update_fields_ok(const struct bgp_update *u, const struct bgp_attrs_ctx *a,
     struct bgp_err *e)
 {
 	if (bgp_sess_nlri_ok(u->withdrawn) < 0 || bgp_sess_nlri_ok(u->nlri) < 0) {
@@ -333,20 +334,21 @@ bgp_sess_update_fields_ok(const struct bgp_update *u, const struct bgp_attrs *a,
 /* RFC 4724 2: an IPv4 unicast End-of-RIB is an UPDATE with nothing in it, or only an
  * empty MP_UNREACH for 1/1. */
 static int
-bgp_sess_is_eor(const struct bgp_update *u, const struct bgp_attrs *a)
+bgp_sess_is_eor(const struct bgp_update *u, const struct bgp_attrs *a,
+    const struct bgp_attrs_ctx *x)
 {
 	if (cur_left(&u->withdrawn) || cur_left(&u->nlri))
 		return 0;
 	if (cur_left(&u->attrs) == 0)
 		return 1;
-	return a->present == 1u << BGP_A_MP_UNREACH && a->has_mp_unreach &&
-	    cur_left(&a->mp_withdrawn) == 0;
+	return a->present == 1u << BGP_A_MP_UNREACH && x->has_mp_unreach &&
+	    cur_left(&x->mp_withdrawn) == 0;
 }
 
 /* RFC 7606 2: treat-as-withdraw withdraws every prefix the UPDATE names, in any field. */
 static void
 bgp_sess_update_withdraw(struct bgp_sess *s, const struct bgp_update *u,
-    const struct bgp_attrs *a)
+    const struct bgp_attrs_ctx *a)
 {
 	s->st.treat_as_withdraw++;
 	if (bgp_sess_report(s, u->withdrawn, NULL) < 0 || bgp_sess_report(s, u->nlri, NULL) < 0)
@@ -360,18 +362,18 @@ bgp_sess_update_withdraw(struct bgp_sess *s, const struct bgp_update *u,
 /* RFC 4271 9: withdrawals first, then announcements (MP_REACH ones with its next hop). */
 static void
 bgp_sess_update_apply(struct bgp_sess *s, const struct bgp_update *u,
-    const struct bgp_attrs *a)
+    const struct bgp_attrs *a, const struct bgp_attrs_ctx *x)
 {
 	if (bgp_sess_report(s, u->withdrawn, NULL) < 0)
 		return;
-	if (a->has_mp_unreach && bgp_sess_report(s, a->mp_withdrawn, NULL) < 0)
+	if (x->has_mp_unreach && bgp_sess_report(s, x->mp_withdrawn, NULL) < 0)
 		return;
 	if (bgp_sess_report(s, u->nlri, a) < 0)
 		return;
-	if (a->has_mp_reach && cur_left(&a->mp_nlri) > 0) {
+	if (x->has_mp_reach && cur_left(&x->mp_nlri) > 0) {
 		s->mpattrs = *a;
-		s->mpattrs.nexthop = a->mp_nexthop;
-		bgp_sess_report(s, a->mp_nlri, &s->mpattrs);
+		s->mpattrs.nexthop = x->mp_nexthop;
+		bgp_sess_report(s, x->mp_nlri, &s->mpattrs);
 	}
 }
 
@@ -382,6 +384,7 @@ bgp_sess_on_update(struct bgp_sess *s, const uint8_t *msg, uint16_t len, uint64_
 	struct bgp_upd_report r;
 	struct bgp_err e;
 	struct bgp_attrs *a = &s->attrs;
+	struct bgp_attrs_ctx *x = &s->actx;
 	enum bgp_upd_action act;
 
 	(void)now;
@@ -391,20 +394,20 @@ bgp_sess_on_update(struct bgp_sess *s, const uint8_t *msg, uint16_t len, uint64_
 		return;
 	}
 	memset(&r, 0, sizeof(r));
-	act = bgp_attrs_parse(u.attrs, s->as4, cur_left(&u.nlri) > 0, a, &r, &e);
+	act = bgp_attrs_parse(u.attrs, s->as4, cur_left(&u.nlri) > 0, a, x, &r, &e);
 	s->st.attrs_discarded += r.discarded;
-	if (act == BGP_UPD_RESET || bgp_sess_update_fields_ok(&u, a, &e) < 0) {
+	if (act == BGP_UPD_RESET || bgp_sess_update_fields_ok(&u, x, &e) < 0) {
 		bgp_sess_fail(s, &e);
 		return;
 	}
-	if (act == BGP_UPD_OK && bgp_sess_is_eor(&u, a)) {
+	if (act == BGP_UPD_OK && bgp_sess_is_eor(&u, a, x)) {
 		s->ops.eor(s->arg);
 		return;
 	}
 	if (act == BGP_UPD_WITHDRAW)
-		bgp_sess_update_withdraw(s, &u, a);
+		bgp_sess_update_withdraw(s, &u, x);
 	else
-		bgp_sess_update_apply(s, &u, a);
+		bgp_sess_update_apply(s, &u, a, x);
 }
 
 /* --- dispatch --- */

@@ -26,9 +26,9 @@ struct bgp_atab *bgp_atab_new(void);
 /* Frees the table; every set must have been released. */
 void bgp_atab_free(struct bgp_atab *t);
 /*
- * The interned copy of a's content (the unknown attributes and all variable parts are copied),
- * with one more reference for the caller. NULL on allocation failure. The MP fields and the
- * scratch buffer of a are not part of the set.
+ * The interned copy of a's content (the unknown attributes and all variable parts are copied,
+ * so a and what it points to may go right after), with one more reference for the caller.
+ * NULL on allocation failure.
  */
 const struct bgp_aset *bgp_aset_get(struct bgp_atab *t, const struct bgp_attrs *a);
 void bgp_aset_ref(const struct bgp_aset *s);

@@ -58,6 +58,7 @@ static void
 fz_roundtrip(const struct bgp_attrs *a, int as4)
 {
 	static struct bgp_attrs b;
+	static struct bgp_attrs_ctx bx; /* not a's: a points into its own */
 	static uint8_t out[2 * BGP_MAX_LEN];
 	struct wbuf w = wbuf_make(out, sizeof(out));
 	struct bgp_upd_report r;
@@ -65,7 +66,7 @@ fz_roundtrip(const struct bgp_attrs *a, int as4)
 
 	if (bgp_attrs_put(&w, a, as4) < 0)
 		abort();
-	if (bgp_attrs_parse(cur_make(out, w.len), as4, 0, &b, &r, &e) != BGP_UPD_OK)
+	if (bgp_attrs_parse(cur_make(out, w.len), as4, 0, &b, &bx, &r, &e) != BGP_UPD_OK)
 		abort();
 	if (b.origin != a->origin || b.nexthop != a->nexthop || b.med != a->med ||
 	    b.local_pref != a->local_pref)
@@ -81,6 +82,7 @@ static void
 fz_update(struct cur body)
 {
 	static struct bgp_attrs a;
+	static struct bgp_attrs_ctx x;
 	struct bgp_update u;
 	struct bgp_upd_report r;
 	struct bgp_err e;
@@ -91,14 +93,14 @@ fz_update(struct cur body)
 	fz_nlri(u.nlri);
 	for (int as4 = 0; as4 <= 1; as4++) {
 		enum bgp_upd_action act = bgp_attrs_parse(u.attrs, as4, cur_left(&u.nlri) > 0, &a,
-		    &r, &e);
+		    &x, &r, &e);
 
 		if (act == BGP_UPD_RESET && e.code != BGP_ERR_UPDATE)
 			abort();
 		if (act != BGP_UPD_OK)
 			continue;
-		fz_nlri(a.mp_nlri);
-		fz_nlri(a.mp_withdrawn);
+		fz_nlri(x.mp_nlri);
+		fz_nlri(x.mp_withdrawn);
 		fz_roundtrip(&a, as4);
 	}
 }

@@ -17,6 +17,7 @@
 #define NEXTHOP 0x40, 0x03, 0x04, 0x0a, 0x00, 0x00, 0x01
 
 static struct bgp_attrs A;
+static struct bgp_attrs_ctx X; /* the MP fields and what A points into */
 static struct bgp_upd_report R;
 static struct bgp_err E;
 
@@ -24,7 +25,7 @@ static enum bgp_upd_action
 parse(const uint8_t *b, size_t n, int as4, int has_nlri)
 {
 	memset(&E, 0, sizeof(E));
-	return bgp_attrs_parse(cur_make(b, n), as4, has_nlri, &A, &R, &E);
+	return bgp_attrs_parse(cur_make(b, n), as4, has_nlri, &A, &X, &R, &E);
 }
 
 /* Expects a treat-as-withdraw caused by attribute type for reason (the would-be subcode). */
@@ -256,9 +257,9 @@ t_mp_reach(void **state)
 
 	(void)state;
 	assert_int_equal(parse(b, sizeof(b), 1, 0), BGP_UPD_OK);
-	assert_true(A.has_mp_reach);
-	assert_int_equal(A.mp_nexthop, 0x0a000009);
-	c = A.mp_nlri;
+	assert_true(X.has_mp_reach);
+	assert_int_equal(X.mp_nexthop, 0x0a000009);
+	c = X.mp_nlri;
 	assert_int_equal(bgp_nlri_next(&c, &p), 1);
 	assert_int_equal(p.addr, 0xc0000200);
 	assert_int_equal(p.len, 24);
@@ -282,13 +283,13 @@ t_mp_unreach_only(void **state)
 
 	(void)state;
 	assert_int_equal(parse(b, sizeof(b), 1, 0), BGP_UPD_OK);
-	assert_true(A.has_mp_unreach);
-	c = A.mp_withdrawn;
+	assert_true(X.has_mp_unreach);
+	c = X.mp_withdrawn;
 	assert_int_equal(bgp_nlri_next(&c, &p), 1);
 	assert_int_equal(p.addr, 0xc0000200);
 	assert_int_equal(parse(eor, sizeof(eor), 1, 0), BGP_UPD_OK);
-	assert_true(A.has_mp_unreach);
-	assert_int_equal(cur_left(&A.mp_withdrawn), 0);
+	assert_true(X.has_mp_unreach);
+	assert_int_equal(cur_left(&X.mp_withdrawn), 0);
 }
 
 static void
@@ -302,10 +303,10 @@ t_mp_other_family(void **state)
 
 	(void)state;
 	assert_int_equal(parse(b, sizeof(b) - 6, 1, 0), BGP_UPD_OK);
-	assert_false(A.has_mp_reach);
-	assert_int_equal(A.mp_reach_afi, 2);
+	assert_false(X.has_mp_reach);
+	assert_int_equal(X.mp_reach_afi, 2);
 	assert_int_equal(parse(b, sizeof(b), 1, 0), BGP_UPD_OK);
-	assert_false(A.has_mp_unreach);
+	assert_false(X.has_mp_unreach);
 }
 
 static void
