@@ -99,6 +99,8 @@ struct ctl_verb {
 	enum ctl_method		 method;
 	enum ctl_shape		 shape;
 	const char		*pos;		/* metavar of the positional id, or NULL */
+	const char		*pos2;		/* metavar of a second positional, or NULL */
+	const char		*pos2field;	/* the body field it is sent as */
 	const char		*suffix;	/* appended after the id ("/routes"), or NULL */
 	const struct ctl_opt	*opts;		/* or NULL */
 	const struct ctl_col	*cols;		/* overrides the resource's columns */

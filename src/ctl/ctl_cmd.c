@@ -20,6 +20,7 @@ struct cmd_parse {
 	json_t			*vals;		/* body fields or query parameters */
 	json_t			*slots;		/* {field} values of the path */
 	const char		*pos;		/* the positional id */
+	const char		*pos2;		/* the second positional (a body value) */
 	unsigned		 seen[CMD_MAXOPT];
 };
 
@@ -254,6 +255,10 @@ cmd_segment_ok(const char *s)
 static int
 cmd_positional(struct cmd_parse *p, const char *arg)
 {
+	if (p->pos != NULL && p->verb->pos2 != NULL && p->pos2 == NULL) {
+		p->pos2 = arg;
+		return 0;
+	}
 	if (p->verb->pos == NULL || p->pos != NULL)
 		return ctl_main_usage_error(p->res, p->verb, "unexpected argument '%s'",
 		    arg);
@@ -314,11 +319,28 @@ cmd_complete(struct cmd_parse *p)
 		    ctl_buf_str(&miss));
 	else if (p->verb->pos != NULL && p->pos == NULL)
 		rc = ctl_main_usage_error(p->res, p->verb, "missing %s", p->verb->pos);
+	else if (p->verb->pos2 != NULL && p->pos2 == NULL)
+		rc = ctl_main_usage_error(p->res, p->verb, "missing %s", p->verb->pos2);
 	else if ((p->verb->flags & CTL_V_NEEDONE) && changes == 0)
 		rc = ctl_main_usage_error(p->res, p->verb,
 		    "nothing to change: give at least one option");
 	ctl_buf_free(&miss);
 	return rc;
+}
+
+/* The second positional goes into the body as a string ("port claim PORT IP"). */
+static int
+cmd_pos2(struct cmd_parse *p)
+{
+	json_t	*val;
+
+	if (p->pos2 == NULL)
+		return 0;
+	if ((val = json_string(p->pos2)) == NULL)
+		return ctl_main_usage_error(p->res, p->verb, "bad %s '%s': expected UTF-8 text",
+		    p->verb->pos2, p->pos2);
+	cmd_set(p->vals, p->verb->pos2field, val);
+	return 0;
 }
 
 /* One --cidr is sent as a string, several as a list (CTL_O_MULTI). */
@@ -471,7 +493,7 @@ ctl_cmd_parse(struct ctl_conf *c, const struct ctl_res *r, const struct ctl_verb
 	if ((p.vals = json_object()) == NULL || (p.slots = json_object()) == NULL)
 		ctl_buf_oom();
 	if ((rc = cmd_args(c, &p, argc, argv)) == 0 &&
-	    (rc = cmd_complete(&p)) == 0) {
+	    (rc = cmd_complete(&p)) == 0 && (rc = cmd_pos2(&p)) == 0) {
 		cmd_unwrap(&p);
 		rc = cmd_build(&p, req);
 	}

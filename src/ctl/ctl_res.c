@@ -314,12 +314,19 @@ static const struct ctl_col port_cols[] = {
 	{ "IP", "ip" }, { "MAC", "mac" }, { "DEVICE", "device" }, { "STATE", "state" },
 	CEND
 };
+static const struct ctl_col port_claim_cols[] = {
+	{ "ID", "id" }, { "NAME", "name" }, { "IP", "ip" }, { "VIPS", "vips" },
+	{ "HOST", "host" }, CEND
+};
 static const struct ctl_verb port_verbs[] = {
 	VCREATE(port_create, "create a port (a VM's virtual NIC)"),
 	VLIST(port_list, "list ports"),
 	VSHOW("ID"),
 	VUPDATE("ID", port_update, "change a port"),
 	VDELETE("ID"),
+	{ .name = "claim", .method = CTL_POST, .shape = CTL_S_ROW, .pos = "ID",
+	  .pos2 = "IP", .pos2field = "ip", .suffix = "/claim", .cols = port_claim_cols,
+	  .help = "make the port hold virtual IP IP, taking it from its holder" },
 	VEND
 };
 
@@ -380,6 +387,24 @@ static const struct ctl_verb route_verbs[] = {
 	VEND
 };
 
+/* Virtual IP claims: the history (claims are made with "port claim"). */
+static const struct ctl_opt claim_list[] = {
+	OSTR("network", "network", 0, "NET", "filter by network"),
+	OSTR("port", "port", 0, "PORT", "filter by claiming port"),
+	OSTR("ip", "ip", 0, "IP", "filter by address"),
+	OSTR("result", "result", 0, "applied|refused|released", "filter by result"),
+	OSTR("how", "how", 0, "garp|bgp|api", "filter by how the claim was made"),
+	OEND
+};
+static const struct ctl_col claim_cols[] = {
+	{ "ID", "id" }, { "AT", "at" }, { "IP", "ip" }, { "PORT", "port" }, { "HOW", "how" },
+	{ "RESULT", "result" }, { "REVISION", "revision" }, { "REASON", "reason" }, CEND
+};
+static const struct ctl_verb claim_verbs[] = {
+	VLIST(claim_list, "list claims, oldest first: applied, refused, released"),
+	VEND
+};
+
 /* Health: no verb needed, no token sent. */
 static const struct ctl_verb health_verbs[] = {
 	{ .name = "show", .method = CTL_GET, .shape = CTL_S_SHOW, .flags = CTL_V_NOAUTH,
@@ -406,6 +431,8 @@ static const struct ctl_res resources[] = {
 	  "hosts running veneer-agent (admin only)" },
 	{ "route", "/v1/routes", "id", route_cols, route_verbs, NULL,
 	  "static routes of a router" },
+	{ "claim", "/v1/claims", "id", claim_cols, claim_verbs, NULL,
+	  "the history of virtual IP claims (make one with 'port claim')" },
 	{ "health", "/v1/health", "status", NULL, health_verbs, "show",
 	  "whether veneerd is up" },
 	{ .name = NULL }
@@ -486,6 +513,8 @@ ctl_res_synopsis(FILE *f, const struct ctl_res *r, const struct ctl_verb *v)
 		res_word(f, &col, v->name);
 	if (v->pos != NULL)
 		res_word(f, &col, v->pos);
+	if (v->pos2 != NULL)
+		res_word(f, &col, v->pos2);
 	for (o = v->opts; o != NULL && o->flag != NULL; o++)
 		res_opt_word(f, &col, o);
 	fputc('\n', f);
