@@ -341,12 +341,14 @@ rd_rib_changed(void *arg, const struct bgp_prefix *p, const struct bgp_path *con
 	struct rd_router *r = arg;
 	struct rd_sel s = {p, best, n, r, 1};
 
-	if (r->rd->stopping)
+	/*
+	 * Bench mode is the Adj-RIB-In alone, like BIRD's `export none` it is measured against:
+	 * no export walk of the growing table while the feed comes in.
+	 */
+	if (r->rd->stopping || r->rd->bench_net)
 		return;
 	r->dirty = 1;
 	rd_export_schedule(r->rd);
-	if (r->rd->bench_net)
-		return;
 	/*
 	 * New paths are reported before old ones go: veneerd commits each report as it comes,
 	 * and the other order would leave a revision with no route for the prefix at all.
