@@ -233,6 +233,44 @@ test_aset_intern(void **state)
 	assert_int_equal(bgp_atab_bytes(f->t), 0);
 }
 
+/*
+ * The last set returned is tried first: it must match by content, never by the buffer the
+ * attributes sit in, and must be forgotten when it is freed.
+ */
+static void
+test_aset_last(void **state)
+{
+	struct fx *f = *state;
+	struct bgp_attrs a;
+	uint8_t path[2 + 4 * 3];
+	const struct bgp_aset *s1, *s2, *s3;
+
+	mkattrs(&a, path, -1, 3, BGP_ORIGIN_IGP, -1, FIRST_AS);
+	s1 = bgp_aset_get(f->t, &a);
+	assert_ptr_equal(bgp_aset_get(f->t, &a), s1);
+	path[13] ^= 1; /* the same buffer, other content (as the next UPDATE in one buffer) */
+	s2 = bgp_aset_get(f->t, &a);
+	assert_ptr_not_equal(s2, s1);
+	path[13] ^= 1;
+	assert_ptr_equal(bgp_aset_get(f->t, &a), s1); /* found by hash, not the cache */
+	assert_int_equal(bgp_aset_refs(s1), 3);
+	bgp_aset_put(f->t, s1);
+	bgp_aset_put(f->t, s1);
+	bgp_aset_put(f->t, s1);
+	assert_int_equal(bgp_atab_count(f->t), 1);
+	/* s1 is freed while it was the last one: a new set, under ASan no use after free. */
+	s3 = bgp_aset_get(f->t, &a);
+	assert_int_equal(bgp_aset_refs(s3), 1);
+	assert_int_equal(bgp_atab_count(f->t), 2);
+	bgp_aset_put(f->t, s3);
+	bgp_aset_put(f->t, s2);
+	assert_int_equal(bgp_atab_count(f->t), 0);
+	mkattrs(&a, path, -1, 3, BGP_ORIGIN_IGP, -1, FIRST_AS);
+	s1 = bgp_aset_get(f->t, &a);
+	assert_int_equal(bgp_aset_refs(s1), 1);
+	bgp_aset_put(f->t, s1);
+}
+
 /* Enough sets to grow the table several times; each is found again by content. */
 static void
 test_aset_many(void **state)
@@ -1024,6 +1062,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_aset_intern),
+		T(test_aset_last),
 		T(test_aset_many),
 		T(test_best_local_pref),
 		T(test_best_local_pref_default),
