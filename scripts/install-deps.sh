@@ -16,6 +16,8 @@ PKGS=(
   tshark
   # real routing daemons as tenant peers (tests/topo/peers.py) and BGP benchmark reference
   bird2 frr gobgpd exabgp
+  # VRRP peers (tests/topo/test_keepalived*.py, bench/vip_failover.py)
+  keepalived
   # benchmarks: the references they compare with
   tayga
 )
