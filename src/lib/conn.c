@@ -18,6 +18,7 @@ struct conn {
 	char peer[64];
 	conn_msg_cb on_msg;
 	conn_close_cb on_close;
+	conn_drained_cb on_drained;
 	void *arg;
 	uint8_t *rbuf;
 	size_t rlen;
@@ -214,7 +215,7 @@ conn_drain(struct conn *c)
 
 			snprintf(why, sizeof(why), "malformed message: %s", cc_result_name(r));
 			conn_fail(c, 400, why);
-			return;
+			break;
 		}
 		off += n;
 		c->on_msg(c, &m, c->arg);
@@ -223,6 +224,14 @@ conn_drain(struct conn *c)
 		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
 		c->rlen -= off;
 	}
+	if (off > 0 && c->on_drained)
+		c->on_drained(c, c->arg);
+}
+
+void
+conn_on_drained(struct conn *c, conn_drained_cb cb)
+{
+	c->on_drained = cb;
 }
 
 static void

@@ -23,6 +23,12 @@ typedef void (*conn_close_cb)(struct conn *c, const char *reason, void *arg);
 /* Takes ownership of fd (closed with the connection). NULL on failure (fd closed). */
 struct conn *conn_new(struct ev_loop *loop, int fd, const char *peer, conn_msg_cb on_msg,
     conn_close_cb on_close, void *arg);
+/*
+ * Called after the messages of one read have been handed to on_msg (also when one of them
+ * made the connection close): a receiver may group their effects, e.g. in one transaction.
+ */
+typedef void (*conn_drained_cb)(struct conn *c, void *arg);
+void conn_on_drained(struct conn *c, conn_drained_cb cb);
 /* Queues m; 0, or -1 if the connection is closed or was closed for exceeding the limit. */
 int conn_send(struct conn *c, const struct cc_msg *m);
 /* Queues an already encoded message (len bytes); same results as conn_send. */

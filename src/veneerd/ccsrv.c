@@ -56,6 +56,9 @@ struct ccsrv {
 	struct ev_timer *kick;
 	uint8_t token_hash[32];
 	struct ccsess *sessions;
+	/* routerd's reports of one read, in one transaction (one fsync, one revision) */
+	int batch;          /* the transaction is open */
+	int batch_changed;  /* forwarding changed in it */
 };
 
 static void
@@ -390,16 +393,56 @@ ccsrv_on_stats(struct ccsess *s, const struct cc_stats *st)
 	s->ports = ports;
 }
 
+/*
+ * The reports of one read end here: committed together. A failover is a route gained and
+ * another lost; in one transaction agents never see the revision in between, and veneerd
+ * pays one fsync instead of one per report.
+ */
+static void
+ccsrv_batch_end(struct ccsrv *cs)
+{
+	if (!cs->batch)
+		return;
+	cs->batch = 0;
+	if (store_commit(cs->vd->st) != 0) {
+		store_rollback(cs->vd->st);
+		log_warnx("routerd reports: store commit failed; they are lost until routerd "
+		    "reconnects and reports everything again");
+		return;
+	}
+	if (cs->batch_changed)
+		ccsrv_changed(cs);
+	cs->batch_changed = 0;
+}
+
+static void
+ccsrv_on_drained(struct conn *c, void *arg)
+{
+	struct ccsess *s = arg;
+
+	(void)c;
+	ccsrv_batch_end(s->cs);
+}
+
 /* Routing manager reports: only a registered routerd may make them. */
 static void
 ccsrv_on_report(struct ccsess *s, const struct cc_msg *m)
 {
-	struct vd *vd = s->cs->vd;
+	struct ccsrv *cs = s->cs;
+	struct vd *vd = cs->vd;
 	int rc;
 
 	if (s->role != CC_ROLE_ROUTERD) {
 		conn_fail(s->conn, 403, "only veneer-routerd reports routes");
 		return;
+	}
+	if (!cs->batch) {
+		if (store_begin(vd->st, 1) != 0) {
+			log_warnx("routerd %s: store busy, a %s report is lost", s->host,
+			    cc_type_name(m->type));
+			return;
+		}
+		cs->batch = 1;
 	}
 	if (m->type == CC_LEARNED)
 		rc = learned_put(vd, &m->u.learned);
@@ -411,10 +454,8 @@ ccsrv_on_report(struct ccsess *s, const struct cc_msg *m)
 		conn_fail(s->conn, 400, "learned route attributes are not a JSON object");
 		return;
 	}
-	if (rc < 0)
-		log_warnx("routerd %s: could not record a %s report", s->host, cc_type_name(m->type));
 	if (rc > 0)
-		ccsrv_changed(s->cs);
+		cs->batch_changed = 1;
 }
 
 static void
@@ -424,6 +465,9 @@ ccsrv_on_msg(struct conn *c, const struct cc_msg *m, void *arg)
 	struct cc_msg reply = {.type = CC_PONG};
 
 	s->last_rx_ms = ev_now_ms();
+	/* Anything else runs its own transaction: the reports before it are committed first. */
+	if (m->type != CC_LEARNED && m->type != CC_UNLEARN && m->type != CC_BGPSESS)
+		ccsrv_batch_end(s->cs);
 	if (m->type != CC_HELLO && !s->ready) {
 		conn_fail(c, 400, "HELLO first");
 		return;
@@ -510,6 +554,7 @@ ccsrv_on_accept(struct ev_io *io, uint32_t events, void *arg)
 			free(s);
 			continue;
 		}
+		conn_on_drained(s->conn, ccsrv_on_drained);
 		s->next = cs->sessions;
 		cs->sessions = s;
 		sl = sizeof(ss);

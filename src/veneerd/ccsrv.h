@@ -57,9 +57,10 @@ int64_t ccdump_floor(struct vd *vd);
 void ccdump_prune(struct vd *vd, int64_t keep);
 
 /*
- * learned.c: what veneer-routerd reports. Each call is one committed transaction; the
- * return value is 1 when the agents' forwarding changed (a new revision), 0 when not,
- * -1 on a store failure, -2 on a malformed report (attributes that are not a JSON object).
+ * learned.c: what veneer-routerd reports. Each call runs inside a write transaction the
+ * caller holds (ccsrv groups the reports of one read into one); the return value is 1 when
+ * the agents' forwarding changed (a new revision), 0 when not, -2 on a malformed report
+ * (attributes that are not a JSON object).
  */
 int learned_put(struct vd *vd, const struct cc_learned *l);
 int learned_del(struct vd *vd, const struct cc_unlearn *u);

@@ -114,13 +114,8 @@ learned_put(struct vd *vd, const struct cc_learned *l)
 
 	if (!learned_attrs_ok(l))
 		return -2;
-	if (store_begin(st, 1) != 0)
-		return -1;
-	if (learned_port(st, l->port, net, tenant, router) < 0) {
-		/* The port went away or stopped routing meanwhile: nothing to record. */
-		store_rollback(st);
-		return 0;
-	}
+	if (learned_port(st, l->port, net, tenant, router) < 0)
+		return 0; /* the port went away or stopped routing meanwhile: nothing to record */
 	found = learned_find(st, l->port, &l->dst, id, &was);
 	if (!found)
 		util_new_id("lrt-", id, sizeof(id));
@@ -131,10 +126,6 @@ learned_put(struct vd *vd, const struct cc_learned *l)
 		store_change(st, "lroute", id, now ? (was ? "update" : "create") : "delete", net);
 	}
 	learned_upsert(st, id, net, tenant, router, l, rev);
-	if (store_commit(st) != 0) {
-		store_rollback(st);
-		return -1;
-	}
 	return rev > 0;
 }
 
@@ -145,8 +136,6 @@ learned_del(struct vd *vd, const struct cc_unlearn *u)
 	sqlite3_stmt *s;
 	int changed = 0;
 
-	if (store_begin(st, 1) != 0)
-		return -1;
 	s = u->all ? store_q(st, "SELECT id, network, status, selected, nexthop_port FROM "
 	    "learned_routes WHERE port = ?", "s", u->port) : store_q(st, "SELECT id, network, "
 	    "status, selected, nexthop_port FROM learned_routes WHERE port = ? AND addr = ? AND "
@@ -166,10 +155,6 @@ learned_del(struct vd *vd, const struct cc_unlearn *u)
 	else
 		store_x(st, "DELETE FROM learned_routes WHERE port = ? AND addr = ? AND len = ?",
 		    "sui", u->port, u->dst.addr, (int64_t)u->dst.len);
-	if (store_commit(st) != 0) {
-		store_rollback(st);
-		return -1;
-	}
 	return changed;
 }
 
@@ -183,12 +168,8 @@ learned_session(struct vd *vd, const struct cc_bgpsess *b)
 	char net[CC_ID_LEN], tenant[CC_ID_LEN], router[CC_ID_LEN];
 
 	/* Observed state: no revision. */
-	if (store_begin(st, 1) != 0)
-		return -1;
-	if (learned_port(st, b->port, net, tenant, router) < 0) {
-		store_rollback(st);
+	if (learned_port(st, b->port, net, tenant, router) < 0)
 		return 0;
-	}
 	store_x(st, "INSERT INTO bgp_sessions (port, network, router, peer_ip, state, since, "
 	    "peer_asn, peer_router_id, hold_time, received, accepted, rejected, last_error, "
 	    "updated) VALUES (?1, ?2, ?3, (SELECT ip FROM ports WHERE id = ?1), ?4, ?5, ?6, ?7, "
@@ -198,9 +179,5 @@ learned_session(struct vd *vd, const struct cc_bgpsess *b)
 	    "ssssiuubuuusi", b->port, net, router, learned_states[b->state],
 	    (int64_t)b->since_ms, b->peer_asn, b->peer_id, (int)b->hold, b->received,
 	    b->accepted, b->rejected, b->last_error[0] ? b->last_error : NULL, learned_now_ms());
-	if (store_commit(st) != 0) {
-		store_rollback(st);
-		return -1;
-	}
 	return 0;
 }
