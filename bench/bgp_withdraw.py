@@ -601,8 +601,9 @@ class Bench:
         r["ag_RY"] = applied_at(r["RY"])
         r["ag_RX"] = applied_at(r["RX"])
         r["ag_revs"] = sorted(applied)
-        r["order"] = "y first" if r["RY"] < r["RX"] else "x first"
-        r["split"] = min(r["RY"], r["RX"]) in applied
+        r["order"] = "same" if r["RY"] == r["RX"] else \
+            "y first" if r["RY"] < r["RX"] else "x first"
+        r["split"] = r["RY"] != r["RX"] and min(r["RY"], r["RX"]) in applied
         r["commit2"] = self.floor.two_commits()
         h = lab.api.get("/v1/hosts/" + CLIENT_HOST)["agent"]
         r["ack"] = (h["applied_at_monotonic_ms"] - t0 * 1000) \
@@ -664,7 +665,8 @@ def summary(mode, rs, hold):
         xs = [r["t1"] - hold * 1000 for r in rs]
         log("  %-12s %8.1f  [%.1f .. %.1f]" % ("t1 - hold", statistics.median(xs), min(xs),
                                               max(xs)))
-    for order, what in (("y first", "y installed first: a transient x+y ECMP pair"),
+    for order, what in (("same", "y installed and x removed in one revision"),
+                        ("y first", "y installed first: a transient x+y ECMP pair"),
                         ("x first", "x removed first: a transient revision with no route")):
         n = [r for r in rs if r["order"] == order]
         if n:
