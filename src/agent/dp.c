@@ -43,7 +43,8 @@ static const char *const dp_names[DP_NREASONS] = {
 	"parse", "vlan", "not_ipv4", "src_mac", "src_ip", "source_route", "dst_ip", "arp_spoof", "arp_unknown", "broadcast",
 	"to_router", "no_route", "blackhole", "ttl", "no_host", "loop", "no_location",
 	"sub_decode", "sub_vni", "sub_sender", "sub_src_ip", "sub_receiver", "io", "not_ready",
-	"encode", "too_big", "bgp_refused", "no_routerd", "sub_routerd",
+	"encode", "too_big", "bgp_refused", "no_routerd", "sub_routerd", "claim_rate",
+	"claim_offline", "flood_rate",
 };
 
 const char *
@@ -79,19 +80,27 @@ dp_on_substrate(struct ev_io *io, uint32_t events, void *arg)
 	dp_io_from_substrate(arg);
 }
 
+/*
+ * The flow label of a flooded embed6 packet: this bit, and the packet's TTL in the low
+ * byte. The hop limit is then 255, as for VXLAN, whose inner TTL no substrate hop touches.
+ */
+#define DP_FLOOD_FLOW 0x80000u
+
 /* embed6: the IPv4 packet becomes an IPv6 one whose addresses name both ports. */
 static void
 dp_send_embed6(struct dp *dp, const struct fib_port *from, const struct fib_port *to,
-    const uint8_t *frame, size_t len)
+    const uint8_t *frame, size_t len, int flood)
 {
 	struct cur ip = cur_make(frame + 14, len - 14), hdr = ip;
 	struct e6_layout dl;
 	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6};
-	uint8_t src6[16], dst6[16];
+	uint8_t src6[16], dst6[16], ttl;
 	uint32_t s4, d4;
 	struct wbuf w = wbuf_make(dp->out, DP_FRAME_MAX);
 
-	cur_skip(&hdr, 12);
+	cur_skip(&hdr, 8);
+	ttl = cur_u8(&hdr);
+	cur_skip(&hdr, 3);
 	s4 = cur_u32(&hdr);
 	d4 = cur_u32(&hdr);
 	memcpy(dl.prefix, to->prefix.a, 16);
@@ -103,11 +112,51 @@ dp_send_embed6(struct dp *dp, const struct fib_port *from, const struct fib_port
 		dp_drop(dp, NULL, DP_ENCODE);
 		return;
 	}
+	if (flood && w.len >= 40) {
+		/* Version and traffic class stay; the flow label and hop limit are ours. */
+		dp->out[1] = (uint8_t)((dp->out[1] & 0xf0) | DP_FLOOD_FLOW >> 16);
+		dp->out[2] = 0;
+		dp->out[3] = ttl;
+		dp->out[7] = 255;
+	}
 	memcpy(&s6.sin6_addr, dst6, 16);
 	if (sendto(dp->raw6_fd, dp->out, w.len, 0, (struct sockaddr *)&s6, sizeof(s6)) < 0)
 		dp_drop(dp, NULL, DP_IO);
 	else
 		dp->sub_tx++;
+}
+
+int
+dp_embed6_flood_ttl(const uint8_t *pkt, size_t len)
+{
+	struct cur c = cur_make(pkt, len);
+	uint32_t vtf = cur_u32(&c);
+
+	if (!cur_ok(&c) || (vtf & DP_FLOOD_FLOW) == 0)
+		return -1;
+	return (int)(vtf & 0xff);
+}
+
+static int
+dp_embed6_target(struct dp *dp, const struct fib_port *to)
+{
+	if (dp->raw6_fd < 0 || to->prefix.family != 6 || to->p->slot == 0) {
+		dp_drop(dp, NULL, DP_NO_LOCATION);
+		return 0;
+	}
+	return 1;
+}
+
+void
+dp_deliver_flood(struct dp *dp, const struct fib_port *from, const struct fib_port *to,
+    uint8_t *frame, size_t len)
+{
+	if (!to->local && to->encap == CC_ENCAP_EMBED6) {
+		if (dp_embed6_target(dp, to))
+			dp_send_embed6(dp, from, to, frame, len, 1);
+		return;
+	}
+	dp_deliver(dp, from, to, frame, len);
 }
 
 void
@@ -119,10 +168,8 @@ dp_deliver(struct dp *dp, const struct fib_port *from, const struct fib_port *to
 	socklen_t sl;
 
 	if (!to->local && to->encap == CC_ENCAP_EMBED6) {
-		if (dp->raw6_fd < 0 || to->prefix.family != 6 || to->p->slot == 0)
-			dp_drop(dp, NULL, DP_NO_LOCATION);
-		else
-			dp_send_embed6(dp, from, to, frame, len);
+		if (dp_embed6_target(dp, to))
+			dp_send_embed6(dp, from, to, frame, len, 0);
 		return;
 	}
 	if (to->local) {
@@ -684,12 +731,14 @@ dp_status(const struct agent *a)
 		const struct lport *lp = dp->lports.slots[i].val;
 
 		if (lp)
-			json_object_set_new(ports, lp->id, json_pack("{s:s, s:s, s:I, s:I, s:I}",
+			json_object_set_new(ports, lp->id, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
 			    "device", lp->device, "netns", lp->netns, "rx", (json_int_t)lp->rx, "tx",
-			    (json_int_t)lp->tx, "drops", (json_int_t)lp->drops));
+			    (json_int_t)lp->tx, "drops", (json_int_t)lp->drops, "claims",
+			    (json_int_t)lp->claims, "flooded", (json_int_t)lp->flooded));
 	}
-	return json_pack("{s:b, s:I, s:I, s:I, s:i, s:o, s:o}", "substrate_up", !dp->substrate_down,
-	    "substrate_rx", (json_int_t)dp->sub_rx,
+	return json_pack("{s:b, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:o, s:o}", "substrate_up",
+	    !dp->substrate_down, "substrate_rx", (json_int_t)dp->sub_rx,
 	    "substrate_tx", (json_int_t)dp->sub_tx, "answered", (json_int_t)dp->answered, "mtu",
-	    dp->mtu, "drops", drops, "ports", ports);
+	    dp->mtu, "claims_sent", (json_int_t)dp->claims, "flooded", (json_int_t)dp->flooded,
+	    "flood_in", (json_int_t)dp->flood_in, "drops", drops, "ports", ports);
 }

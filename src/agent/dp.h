@@ -16,6 +16,7 @@
 #include "embed6.h"
 #include "fib.h"
 #include "gso.h"
+#include "vip.h"
 
 #define DP_FRAME_MAX 65600 /* a TAP super-frame: 64 KiB of IPv4 and its Ethernet header */
 #define DP_HEADROOM 64     /* room for a VXLAN header in front of a frame */
@@ -54,6 +55,9 @@ enum dp_reason {
 	DP_BGP_REFUSED,    /* BGP to a router from a port without routing enabled */
 	DP_NO_ROUTERD,     /* BGP from a routing port while no routing manager is up */
 	DP_SUB_ROUTERD,    /* from routerd, but not its router's answer to a local routing port */
+	DP_CLAIM_RATE,     /* a gratuitous ARP claim over the port's report rate */
+	DP_CLAIM_OFFLINE,  /* a gratuitous ARP claim while veneerd is not reachable */
+	DP_FLOOD_RATE,     /* link-local multicast or broadcast over the port's flood rate */
 	DP_NREASONS,
 };
 
@@ -68,6 +72,9 @@ struct lport {
 	struct ev_io *io;
 	struct fib_port *fp;   /* refreshed after every batch */
 	uint64_t rx, tx, drops;
+	uint64_t claims;       /* claims reported for it (gratuitous ARP) */
+	uint64_t flooded;      /* link-local multicast and broadcast packets it sent, flooded */
+	struct vip_bucket claim_tb, flood_tb;
 };
 
 /* A VXLAN datagram waiting in the stage for dp_io_flush_tx(). */
@@ -111,6 +118,9 @@ struct dp {
 	int mtu;
 	uint64_t drops[DP_NREASONS];
 	uint64_t sub_rx, sub_tx, answered;
+	uint64_t claims;       /* claims reported to veneerd */
+	uint64_t flooded;      /* packets flooded from local ports */
+	uint64_t flood_in;     /* flooded packets from the substrate delivered to local ports */
 	uint8_t *buf;          /* one frame, with headroom */
 	uint8_t *out;          /* one answer or encapsulated frame */
 	uint8_t *rxbufs;       /* a batch of substrate datagrams */
@@ -141,6 +151,15 @@ const char *dp_reason_name(enum dp_reason r);
 void dp_deliver(struct dp *dp, const struct fib_port *from, const struct fib_port *to,
     uint8_t *frame, size_t len);
 void dp_drop(struct dp *dp, struct lport *lp, enum dp_reason r);
+/*
+ * dp_deliver for a flooded packet (link-local multicast or broadcast, TTL untouched): over
+ * embed6 the hop limit is 255 and the flow label carries the packet's TTL, so that the
+ * substrate's own hops neither change nor expire it (VRRP needs TTL 255 at the receiver).
+ */
+void dp_deliver_flood(struct dp *dp, const struct fib_port *from, const struct fib_port *to,
+    uint8_t *frame, size_t len);
+/* The TTL a flooded embed6 packet carried (its flow label), or -1 when it carries none. */
+int dp_embed6_flood_ttl(const uint8_t *pkt, size_t len);
 
 /* dp_io.c: batched I/O with TAP offloads (segmentation, UDP GSO/GRO, coalescing) */
 /* Reads up to DP_BATCH frames from lp's TAP, forwards them, sends the substrate batch. */

@@ -152,6 +152,47 @@ out:
 }
 
 static int
+fib_same_addr(const struct cc_addr *a, const struct cc_addr *b)
+{
+	return a->family == b->family && memcmp(a->a, b->a, a->family == 4 ? 4 : 16) == 0;
+}
+
+/* Is there a VXLAN port of remote host `where` in s's flood list already? */
+static int
+fib_flood_has_host(const struct fib_subnet *s, const struct cc_addr *where)
+{
+	for (int i = 0; i < s->nflood; i++)
+		if (!s->flood[i]->local && s->flood[i]->encap != CC_ENCAP_EMBED6 &&
+		    fib_same_addr(&s->flood[i]->where, where))
+			return 1;
+	return 0;
+}
+
+/* The flood lists of every subnet (see struct fib_subnet). */
+static int
+fib_flood_lists(struct fib_net *n)
+{
+	for (int i = 0; i < n->nsubnets; i++)
+		if ((n->subnets[i].flood = calloc((size_t)n->nports + 1, sizeof(void *))) == NULL)
+			return -1;
+	for (int i = 0; i < n->nports; i++) {
+		struct fib_port *p = &n->ports[i];
+		struct fib_subnet *s = p->sub;
+
+		if (s == NULL)
+			continue;
+		if (p->local)
+			s->flood[s->nflood++] = p;
+		else if (p->encap == CC_ENCAP_EMBED6 && p->prefix.family == 6 && p->p->slot)
+			s->flood[s->nflood++] = p;
+		else if (p->encap != CC_ENCAP_EMBED6 && p->where.family != 0 &&
+		    !fib_flood_has_host(s, &p->where))
+			s->flood[s->nflood++] = p;
+	}
+	return 0;
+}
+
+static int
 fib_index_net(struct fib_net *n)
 {
 	for (int i = 0; i < n->nsubnets; i++) {
@@ -185,7 +226,7 @@ fib_index_net(struct fib_net *n)
 			if (imap_put(&n->by_ip, p->p->owned[k], p) < 0)
 				return -1;
 	}
-	return 0;
+	return fib_flood_lists(n);
 }
 
 static int
@@ -269,6 +310,8 @@ fib_free(struct fib *f)
 
 		for (int k = 0; k < n->nrouters; k++)
 			free(n->routers[k].rib);
+		for (int k = 0; k < n->nsubnets; k++)
+			free(n->subnets[k].flood);
 		free(n->routers);
 		free(n->subnets);
 		free(n->ports);

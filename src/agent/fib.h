@@ -38,6 +38,13 @@ struct fib_subnet {
 	const struct cc_subnet *s;
 	struct fib_router *rtr;
 	uint32_t gw, bcast;
+	/*
+	 * Where a flooded packet of the subnet goes (link-local multicast, broadcast): every
+	 * local port, one port per remote VXLAN host (its agent delivers to the rest), every
+	 * remote embed6 port (the address names the port). Senders skip themselves.
+	 */
+	struct fib_port **flood;
+	int nflood;
 };
 
 struct fib_net {

@@ -4,10 +4,14 @@
  * ICMP as a real router would, delivery by destination address with the real MAC written at
  * delivery, and inbound verification of everything the substrate brings.
  */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "dp.h"
+#include "ev.h"
+#include "log.h"
 #include "pkt.h"
 #include "tap.h"
 #include "vxlan.h"
@@ -36,6 +40,66 @@ static int
 fwd_unchecked(const struct fib_port *fp)
 {
 	return (fp->p->flags & CC_PORT_SDC) == 0;
+}
+
+/* Is a one of fp's fixed addresses (its ip or extra_ips)? */
+static int
+fwd_port_fixed(const struct fib_port *fp, uint32_t a)
+{
+	if (fp->p->ip == a)
+		return 1;
+	for (unsigned i = 0; i < fp->p->nextra; i++)
+		if (fp->p->extra[i] == a)
+			return 1;
+	return 0;
+}
+
+/*
+ * Is this ARP from fp a claim (docs/api.md, "Virtual IPs")? Gratuitous (a request whose
+ * sender address is its target, or a reply), for an address fp may claim and does not hold
+ * now. What veneerd would refuse whatever happens is not reported: an address outside
+ * fp's subnet or its claimable CIDRs, the subnet's reserved addresses, a fixed address of
+ * any port. The caller has checked the sender MAC.
+ */
+static int
+fwd_is_claim(const struct fib_port *fp, const struct pkt_arp *arp)
+{
+	const struct fib_port *o;
+
+	if (arp->spa == 0 || !(arp->gratuitous || arp->op == PKT_ARP_REPLY) ||
+	    fwd_port_holds(fp, arp->spa) ||
+	    !vip_claimable(&fp->sub->s->cidr, fp->p->claim, fp->p->nclaim, arp->spa))
+		return 0;
+	o = imap_get(&fp->net->by_ip, arp->spa);
+	return o == NULL || !fwd_port_fixed(o, arp->spa);
+}
+
+/* Reports lp's claim of ip to veneerd, which decides; the agent only limits the rate. */
+static void
+fwd_claim(struct dp *dp, struct lport *lp, uint32_t ip)
+{
+	struct agent *a = dp->a;
+	struct cc_msg m = {.type = CC_CLAIM};
+
+	if (a == NULL || a->conn == NULL || !a->welcomed) {
+		dp_drop(dp, lp, DP_CLAIM_OFFLINE);
+		return;
+	}
+	if (!vip_take(&lp->claim_tb, ev_now_ms(), VIP_CLAIM_RATE, VIP_CLAIM_BURST)) {
+		dp_drop(dp, lp, DP_CLAIM_RATE);
+		return;
+	}
+	snprintf(m.u.claim.port, sizeof(m.u.claim.port), "%s", lp->id);
+	m.u.claim.ip = ip;
+	m.u.claim.how = CC_CLAIM_GARP;
+	if (conn_send(a->conn, &m) < 0) {
+		dp_drop(dp, lp, DP_IO);
+		return;
+	}
+	lp->claims++;
+	dp->claims++;
+	log_info("port %s: gratuitous ARP for %u.%u.%u.%u reported as a claim", lp->id, ip >> 24,
+	    ip >> 16 & 0xff, ip >> 8 & 0xff, ip & 0xff);
 }
 
 static uint32_t
@@ -75,13 +139,17 @@ fwd_arp(struct dp *dp, struct lport *lp, struct cur *c)
 		dp_drop(dp, lp, DP_PARSE);
 		return;
 	}
+	if (memcmp(arp.sha, fp->p->mac, 6) == 0 && fwd_is_claim(fp, &arp)) {
+		fwd_claim(dp, lp, arp.spa);
+		return;
+	}
 	if (memcmp(arp.sha, fp->p->mac, 6) != 0 ||
 	    (arp.spa != 0 && !fwd_port_holds(fp, arp.spa) && !fwd_unchecked(fp))) {
 		dp_drop(dp, lp, DP_ARP_SPOOF);
 		return;
 	}
 	if (arp.op != PKT_ARP_REQUEST || arp.gratuitous)
-		return; /* nothing to answer (claims by gratuitous ARP come with virtual IPs) */
+		return; /* nothing to answer */
 	if ((gw = imap_get(&fp->net->gw, arp.tpa)) != NULL && gw == fp->sub && gw->rtr) {
 		pkt_arp_reply(&w, &arp, gw->rtr->r->mac);
 	} else if ((owner = imap_get(&fp->net->by_ip, arp.tpa)) != NULL && owner->sub == fp->sub &&

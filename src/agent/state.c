@@ -277,17 +277,19 @@ static void
 astate_port_json(const char *key, void *val, void *arg)
 {
 	const struct cc_port *p = val;
-	json_t *extra = json_array(), *claim = json_array();
+	json_t *extra = json_array(), *claim = json_array(), *owned = json_array();
 
 	for (unsigned i = 0; i < p->nextra; i++)
 		json_array_append_new(extra, astate_ip(p->extra[i]));
 	for (unsigned i = 0; i < p->nclaim; i++)
 		json_array_append_new(claim, astate_pfx(&p->claim[i]));
+	for (unsigned i = 0; i < p->nowned; i++)
+		json_array_append_new(owned, astate_ip(p->owned[i]));
 	json_object_set_new(arg, key, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:b, s:b, s:o, "
-	    "s:o}", "network", p->network, "subnet", p->subnet, "host", p->host, "mac",
+	    "s:o, s:o}", "network", p->network, "subnet", p->subnet, "host", p->host, "mac",
 	    astate_mac(p->mac), "ip", astate_ip(p->ip), "device", p->device, "source_dest_check",
 	    (p->flags & CC_PORT_SDC) != 0, "routing", (p->flags & CC_PORT_ROUTING) != 0,
-	    "extra_ips", extra, "claimable", claim));
+	    "extra_ips", extra, "claimable", claim, "vips", owned));
 }
 
 static void
