@@ -1,0 +1,8 @@
+"""test_keepalived.py on an embed6 lab: the same keepalived failover, with the VRRP adverts,
+the gratuitous ARPs and the probes translated to IPv6 between hosts (no encapsulation). The
+BGP tests are skipped: veneer-routerd runs on vxlan labs only."""
+
+from test_keepalived import *  # noqa: F401,F403 - the same tests and fixtures
+
+LAB_HOSTS = 3
+LAB_ENCAP = "embed6"
