@@ -1,130 +1,13 @@
-/* Unit tests of src/bgp/bgp_rib.c and bgp_aset.c: interned attribute sets and the routing table. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+/*
+ * Unit tests of src/bgp/bgp_rib.c: the routing table over interned attribute sets, best path
+ * one step of the order at a time, ECMP, callbacks on change, peers and graceful restart, many
+ * prefixes against a reference model, and figures (the table's and bgp_aset.c's) printed for
+ * the benchmark comparison. Interning itself (bgp_aset.c) is in test_bgp_aset.c.
+ */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <cmocka.h>
 
-#include "bgp_rib.h"
-
-#define FIRST_AS 65001
-
-/* ---- helpers ---- */
-
-/* What the last callback said, and how many there were. */
-struct rec {
-	unsigned calls;
-	struct bgp_prefix p;
-	unsigned n;
-	uint16_t peer[BGP_RIB_MAX_ECMP];
-	const struct bgp_aset *aset[BGP_RIB_MAX_ECMP];
-};
-
-struct fx {
-	struct bgp_atab *t;
-	struct bgp_rib *r;
-	struct rec rec;
-};
-
-static void
-rec_cb(void *arg, const struct bgp_prefix *p, const struct bgp_path *const *best, unsigned n)
-{
-	struct rec *c = arg;
-
-	c->calls++;
-	c->p = *p;
-	c->n = n;
-	for (unsigned i = 0; i < n; i++) {
-		c->peer[i] = best[i]->peer;
-		c->aset[i] = best[i]->aset;
-	}
-}
-
-static int
-fx_setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (f == NULL || (f->t = bgp_atab_new()) == NULL ||
-	    (f->r = bgp_rib_new(f->t, rec_cb, &f->rec)) == NULL)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-/* Fails the test if anything still holds an attribute set: every test releases its own. */
-static int
-fx_teardown(void **state)
-{
-	struct fx *f = *state;
-	size_t left;
-
-	bgp_rib_free(f->r);
-	left = bgp_atab_count(f->t) + bgp_atab_bytes(f->t);
-	bgp_atab_free(f->t);
-	free(f);
-	return left == 0 ? 0 : -1;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-/* Attributes with an AS_SEQUENCE of aslen ASes from first_as; lp or med < 0: absent. */
-static void
-mkattrs(struct bgp_attrs *a, uint8_t *path, int lp, unsigned aslen, uint8_t origin, int med,
-    uint32_t first_as)
-{
-	memset(a, 0, sizeof(*a));
-	a->present = 1u << BGP_A_ORIGIN | 1u << BGP_A_AS_PATH | 1u << BGP_A_NEXT_HOP;
-	a->origin = origin;
-	a->nexthop = 0x0a000001;
-	if (lp >= 0) {
-		a->present |= 1u << BGP_A_LOCAL_PREF;
-		a->local_pref = (uint32_t)lp;
-	}
-	if (med >= 0) {
-		a->present |= 1u << BGP_A_MED;
-		a->med = (uint32_t)med;
-	}
-	path[0] = BGP_AS_SEQUENCE;
-	path[1] = (uint8_t)aslen;
-	for (unsigned i = 0; i < aslen; i++)
-		put32(path + 2 + 4 * i, first_as + i);
-	a->aspath = path;
-	a->aspath_len = (uint16_t)(2 + 4 * aslen);
-	a->aspath_count = (uint16_t)aslen;
-	a->first_as = aslen ? first_as : 0;
-}
-
-static const struct bgp_aset *
-mkset(struct bgp_atab *t, int lp, unsigned aslen, uint8_t origin, int med, uint32_t first_as)
-{
-	struct bgp_attrs a;
-	uint8_t path[2 + 4 * 32];
-	const struct bgp_aset *s;
-
-	mkattrs(&a, path, lp, aslen, origin, med, first_as);
-	s = bgp_aset_get(t, &a);
-	assert_non_null(s);
-	return s;
-}
-
-/* The common case: LOCAL_PREF absent, 2 ASes, IGP, MED absent. */
-static const struct bgp_aset *
-mkplain(struct bgp_atab *t)
-{
-	return mkset(t, -1, 2, BGP_ORIGIN_IGP, -1, FIRST_AS);
-}
+#include "bgp_rib_testkit.h"
 
 static int
 addpeer(struct bgp_rib *r, uint32_t router_id, uint32_t addr, int ebgp)
@@ -137,162 +20,6 @@ addpeer(struct bgp_rib *r, uint32_t router_id, uint32_t addr, int ebgp)
 }
 
 static const struct bgp_prefix pfx1 = { .addr = 0xc0000200, .len = 24 };
-
-/* ---- interned attribute sets ---- */
-
-static void
-fill_rich(struct bgp_attrs *a, uint8_t *path, uint8_t *comm, uint8_t *ext, uint8_t *large,
-    uint8_t *unk, struct bgp_rawattr *u)
-{
-	mkattrs(a, path, 150, 3, BGP_ORIGIN_EGP, 7, 64512);
-	memset(comm, 0x11, 8);
-	memset(ext, 0x22, 16);
-	memset(large, 0x33, 12);
-	memset(unk, 0x44, 10);
-	a->communities = comm;
-	a->communities_len = 8;
-	a->ext_communities = ext;
-	a->ext_communities_len = 16;
-	a->large_communities = large;
-	a->large_communities_len = 12;
-	a->n_unknown = 2;
-	u[0] = (struct bgp_rawattr){ BGP_AF_OPTIONAL | BGP_AF_TRANSITIVE, 99, 4, unk };
-	u[1] = (struct bgp_rawattr){ BGP_AF_OPTIONAL | BGP_AF_TRANSITIVE, 100, 6, unk + 4 };
-	a->unknown = u;
-}
-
-static void
-test_aset_intern(void **state)
-{
-	struct fx *f = *state;
-	struct bgp_attrs a, b;
-	uint8_t pa[64], ca[8], ea[16], la[12], ua[10];
-	uint8_t pb[64], cb[8], eb[16], lb[12], ub[10];
-	struct bgp_rawattr ra[2], rb[2];
-	const struct bgp_aset *s1, *s2, *s3, *s4;
-	const struct bgp_attrs *v;
-	size_t one;
-
-	/* The same content in other buffers (as two messages would hold it): the same set. */
-	fill_rich(&a, pa, ca, ea, la, ua, ra);
-	fill_rich(&b, pb, cb, eb, lb, ub, rb);
-	s1 = bgp_aset_get(f->t, &a);
-	s2 = bgp_aset_get(f->t, &b);
-	assert_non_null(s1);
-	assert_ptr_equal(s1, s2);
-	assert_int_equal(bgp_aset_refs(s1), 2);
-	assert_int_equal(bgp_atab_count(f->t), 1);
-
-	/* The copy owns its bytes: the message buffers may go away. */
-	memset(ca, 0, sizeof(ca));
-	memset(ua, 0, sizeof(ua));
-	memset(pa, 0, sizeof(pa));
-	memset(ra, 0, sizeof(ra));
-	v = bgp_aset_attrs(s1);
-	assert_ptr_not_equal(v->communities, ca);
-	assert_memory_equal(v->communities, cb, 8);
-	assert_memory_equal(v->ext_communities, eb, 16);
-	assert_memory_equal(v->large_communities, lb, 12);
-	assert_memory_equal(v->aspath, pb, v->aspath_len);
-	assert_int_equal(v->n_unknown, 2);
-	assert_int_equal(v->unknown[1].type, 100);
-	assert_int_equal(v->unknown[1].len, 6);
-	assert_memory_equal(v->unknown[1].val, ub + 4, 6);
-	assert_int_equal(v->local_pref, 150);
-	assert_int_equal(v->med, 7);
-	/*
-	 * Compact: the fixed fields and pointers, the two descriptors and the 60 content bytes,
-	 * with a header of two words at most (no parser scratch, no MP fields).
-	 */
-	one = bgp_atab_bytes(f->t);
-	assert_true(one <= sizeof(struct bgp_attrs) + 16 + 2 * sizeof(struct bgp_rawattr) + 14 +
-	    8 + 16 + 12 + 10);
-	assert_true(one >= sizeof(struct bgp_attrs) + 14 + 8 + 16 + 12 + 10);
-
-	/* One byte of an unknown attribute, or one fixed field, makes another set. */
-	ub[9] ^= 1;
-	s3 = bgp_aset_get(f->t, &b);
-	ub[9] ^= 1;
-	b.med = 8;
-	s4 = bgp_aset_get(f->t, &b);
-	assert_ptr_not_equal(s3, s1);
-	assert_ptr_not_equal(s4, s1);
-	assert_ptr_not_equal(s4, s3);
-	assert_int_equal(bgp_atab_count(f->t), 3);
-	assert_int_equal(bgp_atab_bytes(f->t), 3 * one);
-
-	bgp_aset_put(f->t, s3);
-	bgp_aset_put(f->t, s4);
-	bgp_aset_ref(s1);
-	assert_int_equal(bgp_aset_refs(s1), 3);
-	bgp_aset_put(f->t, s1);
-	bgp_aset_put(f->t, s1);
-	assert_int_equal(bgp_atab_count(f->t), 1);
-	bgp_aset_put(f->t, s2);
-	assert_int_equal(bgp_atab_count(f->t), 0);
-	assert_int_equal(bgp_atab_bytes(f->t), 0);
-}
-
-/*
- * The last set returned is tried first: it must match by content, never by the buffer the
- * attributes sit in, and must be forgotten when it is freed.
- */
-static void
-test_aset_last(void **state)
-{
-	struct fx *f = *state;
-	struct bgp_attrs a;
-	uint8_t path[2 + 4 * 3];
-	const struct bgp_aset *s1, *s2, *s3;
-
-	mkattrs(&a, path, -1, 3, BGP_ORIGIN_IGP, -1, FIRST_AS);
-	s1 = bgp_aset_get(f->t, &a);
-	assert_ptr_equal(bgp_aset_get(f->t, &a), s1);
-	path[13] ^= 1; /* the same buffer, other content (as the next UPDATE in one buffer) */
-	s2 = bgp_aset_get(f->t, &a);
-	assert_ptr_not_equal(s2, s1);
-	path[13] ^= 1;
-	assert_ptr_equal(bgp_aset_get(f->t, &a), s1); /* found by hash, not the cache */
-	assert_int_equal(bgp_aset_refs(s1), 3);
-	bgp_aset_put(f->t, s1);
-	bgp_aset_put(f->t, s1);
-	bgp_aset_put(f->t, s1);
-	assert_int_equal(bgp_atab_count(f->t), 1);
-	/* s1 is freed while it was the last one: a new set, under ASan no use after free. */
-	s3 = bgp_aset_get(f->t, &a);
-	assert_int_equal(bgp_aset_refs(s3), 1);
-	assert_int_equal(bgp_atab_count(f->t), 2);
-	bgp_aset_put(f->t, s3);
-	bgp_aset_put(f->t, s2);
-	assert_int_equal(bgp_atab_count(f->t), 0);
-	mkattrs(&a, path, -1, 3, BGP_ORIGIN_IGP, -1, FIRST_AS);
-	s1 = bgp_aset_get(f->t, &a);
-	assert_int_equal(bgp_aset_refs(s1), 1);
-	bgp_aset_put(f->t, s1);
-}
-
-/* Enough sets to grow the table several times; each is found again by content. */
-static void
-test_aset_many(void **state)
-{
-	struct fx *f = *state;
-	enum { N = 5000 };
-	static const struct bgp_aset *s[N];
-
-	for (int i = 0; i < N; i++)
-		s[i] = mkset(f->t, i, 1 + i % 7, BGP_ORIGIN_IGP, -1, FIRST_AS);
-	assert_int_equal(bgp_atab_count(f->t), N);
-	for (int i = 0; i < N; i++) {
-		assert_ptr_equal(mkset(f->t, i, 1 + i % 7, BGP_ORIGIN_IGP, -1, FIRST_AS), s[i]);
-		bgp_aset_put(f->t, s[i]);
-	}
-	for (int i = 0; i < N; i++) {
-		assert_int_equal(bgp_aset_refs(s[i]), 1);
-		bgp_aset_put(f->t, s[i]);
-	}
-	assert_int_equal(bgp_atab_count(f->t), 0);
-	assert_int_equal(bgp_atab_bytes(f->t), 0);
-}
 
 /* ---- best path, one step of the order at a time ---- */
 
@@ -1055,15 +782,10 @@ test_figures(void **state)
 	figures_sets(250000);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_aset_intern),
-		T(test_aset_last),
-		T(test_aset_many),
 		T(test_best_local_pref),
 		T(test_best_local_pref_default),
 		T(test_best_aspath),
