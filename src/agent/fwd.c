@@ -389,6 +389,37 @@ fwd_route(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f, uint8_
 	dp_drop(dp, lp, DP_LOOP);
 }
 
+/*
+ * Link-local multicast or broadcast from lp, past port security: to every other port of its
+ * subnet, unchanged (no router on the way: TTL kept), within the port's flood rate.
+ */
+static void
+fwd_flood(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f, uint8_t *frame,
+    size_t len)
+{
+	const struct fib_port *fp = lp->fp;
+	const struct fib_subnet *s = fp->sub;
+
+	if (!vip_take(&lp->flood_tb, ev_now_ms(), VIP_FLOOD_RATE, VIP_FLOOD_BURST)) {
+		dp_drop(dp, lp, DP_FLOOD_RATE);
+		return;
+	}
+	lp->flooded++;
+	dp->flooded++;
+	for (int i = 0; i < s->nflood; i++) {
+		const struct fib_port *to = s->flood[i];
+
+		if (to == fp)
+			continue;
+		if (!to->local && (unsigned)f->ip.totlen + fwd_overhead(to, &f->ip) >
+		    FWD_SUBSTRATE_MTU) {
+			dp_drop(dp, lp, DP_TOO_BIG);
+			continue;
+		}
+		dp_deliver_flood(dp, fp, to, frame, len);
+	}
+}
+
 static void
 fwd_ip(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len)
 {
@@ -420,7 +451,10 @@ fwd_ip(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len)
 		return;
 	}
 	if (pkt_mac_is_group(f.eth.dst)) {
-		dp_drop(dp, lp, DP_BROADCAST);
+		if (vip_flood_kind(&fp->sub->s->cidr, f.ip.dst) != VIP_FLOOD_NONE)
+			fwd_flood(dp, lp, &f, frame, len);
+		else
+			dp_drop(dp, lp, DP_BROADCAST);
 		return;
 	}
 	if ((gw = imap_get(&fp->net->gw, f.ip.dst)) != NULL) {
@@ -493,6 +527,45 @@ fwd_inbound_ok(struct dp *dp, const struct fib_port *from, const struct fib_port
 	return 1;
 }
 
+/*
+ * A flooded packet over embed6 (one copy per receiving port, named by the destination):
+ * from a port that may send its source address, to a local port of the sender's subnet.
+ * It gets the group MAC of its destination and, when the sender carried it, its own TTL.
+ */
+static void
+fwd_flood_in6(struct dp *dp, const struct fib_port *from, const struct fib_port *to,
+    const struct e6_meta *meta, struct wbuf *w, int ttl)
+{
+	uint8_t *frame = w->p - 14;
+
+	if (!fwd_port_holds(from, meta->src.ipv4) && !fwd_unchecked(from)) {
+		dp_drop(dp, NULL, DP_SUB_SRC_IP);
+		return;
+	}
+	if (to == NULL || to == from || !to->local || to->lp == NULL || to->sub != from->sub) {
+		dp_drop(dp, NULL, DP_SUB_RECEIVER);
+		return;
+	}
+	if (ttl >= 0) {
+		uint8_t t = (uint8_t)ttl;
+
+		if (pkt_wbuf_put(w, 8, &t, 1) < 0 || pkt_ip4_hdr_csum_fill(w, 0) != PKT_OK) {
+			dp_drop(dp, NULL, DP_SUB_DECODE);
+			return;
+		}
+	}
+	vip_group_mac(meta->dst.ipv4, frame);
+	memcpy(frame + 6, from->p->mac, 6);
+	frame[12] = 0x08;
+	frame[13] = 0x00;
+	if (tap_write(to->lp->fd, frame, 14 + w->len) < 0) {
+		dp_drop(dp, to->lp, DP_IO);
+		return;
+	}
+	to->lp->tx++;
+	dp->flood_in++;
+}
+
 void
 fwd_from_embed6(struct dp *dp, const uint8_t *pkt, size_t len)
 {
@@ -526,6 +599,10 @@ fwd_from_embed6(struct dp *dp, const uint8_t *pkt, size_t len)
 	to = imap_get(&net->by_loc, fib_loc_key(meta.dst.prefix, meta.dst.slot));
 	if (to != NULL && to->p->slot != meta.dst.slot)
 		to = NULL;
+	if (from->sub && vip_flood_kind(&from->sub->s->cidr, meta.dst.ipv4) != VIP_FLOOD_NONE) {
+		fwd_flood_in6(dp, from, to, &meta, &w, dp_embed6_flood_ttl(pkt, len));
+		return;
+	}
 	if (!fwd_inbound_ok(dp, from, to, meta.src.ipv4, meta.dst.ipv4))
 		return;
 	memcpy(frame, to->p->mac, 6);
@@ -561,6 +638,38 @@ fwd_bgp_in(struct dp *dp, const struct fib_net *net, const struct pkt_ip4_frame 
 		return;
 	}
 	dp_io_to_tap(dp, to->lp, frame, len);
+}
+
+/*
+ * A flooded packet over VXLAN (one copy per host): from a port that may send its source
+ * address, to a link-local multicast or broadcast destination of its subnet; delivered
+ * unchanged to every local port of that subnet.
+ */
+static void
+fwd_flood_in(struct dp *dp, const struct fib_port *from, const struct pkt_ip4_frame *f,
+    uint8_t *frame, size_t len)
+{
+	const struct fib_subnet *s = from->sub;
+	int n = 0;
+
+	if (!fwd_port_holds(from, f->ip.src) && !fwd_unchecked(from)) {
+		dp_drop(dp, NULL, DP_SUB_SRC_IP);
+		return;
+	}
+	if (s == NULL || vip_flood_kind(&s->s->cidr, f->ip.dst) == VIP_FLOOD_NONE) {
+		dp_drop(dp, NULL, DP_SUB_RECEIVER);
+		return;
+	}
+	for (int i = 0; i < s->nflood; i++) {
+		const struct fib_port *to = s->flood[i];
+
+		if (to != from && to->local && to->lp) {
+			dp_io_to_tap(dp, to->lp, frame, len);
+			n++;
+		}
+	}
+	if (n > 0)
+		dp->flood_in++;
 }
 
 void
@@ -601,6 +710,10 @@ fwd_from_substrate(struct dp *dp, const struct cc_addr *src, uint8_t *pkt, size_
 	from = imap_get(&net->by_mac, imap_mac(f.eth.src));
 	if (from == NULL || !fwd_same_addr(&from->where, src)) {
 		dp_drop(dp, NULL, DP_SUB_SENDER);
+		return;
+	}
+	if (pkt_mac_is_group(f.eth.dst)) {
+		fwd_flood_in(dp, from, &f, frame, cur_left(&inner));
 		return;
 	}
 	to = imap_get(&net->by_mac, imap_mac(f.eth.dst));

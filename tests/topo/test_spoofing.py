@@ -163,13 +163,17 @@ CASES = {
     "frag_spoofed_source": (lambda t, m: [
         Ether(src=t["s"].mac, dst=t["v1"].mac) /
         IP(src=FOREIGN_IP, dst=t["v1"].ip, flags="MF", proto=1) / Raw(m[:16])], "src_ip"),
-    # Broadcast and multicast IP are not forwarded.
-    "ip_broadcast": (lambda t, m: [
-        Ether(src=t["s"].mac, dst=BCAST) / IP(src=t["s"].ip, dst="10.0.1.255") / ICMP() /
+    # Broadcast and multicast IP are not forwarded, but for link-local multicast and the
+    # broadcasts of the sender's own subnet (flooded in it: test_vip.py).
+    "ip_broadcast_other_subnet": (lambda t, m: [
+        Ether(src=t["s"].mac, dst=BCAST) / IP(src=t["s"].ip, dst="10.0.2.255") / ICMP() /
         Raw(m)], "broadcast"),
     "ip_multicast": (lambda t, m: [
-        Ether(src=t["s"].mac, dst="01:00:5e:00:00:01") / IP(src=t["s"].ip, dst="224.0.0.1") /
+        Ether(src=t["s"].mac, dst="01:00:5e:01:01:01") / IP(src=t["s"].ip, dst="239.1.1.1") /
         ICMP() / Raw(m)], "broadcast"),
+    "ip_multicast_link_local_spoofed": (lambda t, m: [
+        Ether(src=t["s"].mac, dst="01:00:5e:00:00:12") / IP(src=FOREIGN_IP, dst="224.0.0.18") /
+        ICMP() / Raw(m)], "src_ip"),
     # Addressed to a router, not echo; and a TTL that expires at the router.
     "udp_to_router": (lambda t, m: [
         Ether(src=t["s"].mac, dst=t["rmac"]) / IP(src=t["s"].ip, dst=t["gw"]) /

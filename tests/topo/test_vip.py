@@ -19,8 +19,10 @@ import signal
 import time
 
 import pytest
-from scapy.layers.inet import ICMP, IP
+from scapy.layers.inet import ICMP, IP, UDP
 from scapy.layers.l2 import ARP, Ether
+from scapy.layers.vrrp import VRRP
+from scapy.packet import Raw
 
 from topolab import Sniffer, send_frames, wait_until
 
@@ -250,3 +252,152 @@ def test_holder_survives_agent_restart(topo, lab):
     # And the restarted agent reports claims again.
     move_to(lab, topo, "a")
     move_to(lab, topo, "b")
+
+
+# -- link-local multicast and broadcast ---------------------------------------------------------
+
+MEMBERS = ("b", "c")           # a's subnet, on both hosts
+OUTSIDERS = ("k", "u1", "u2")  # another subnet; another tenant with the same addresses
+
+
+def _marker(tag):
+    return ("VNRFLOOD-%s-" % tag).encode() * 2
+
+
+def _flood_once(topo, lab, frames, marker):
+    sn = {n: Sniffer(topo[n]) for n in MEMBERS + OUTSIDERS}
+    try:
+        send_frames(topo["a"], frames)
+        wait_until(lambda: all(any(marker in f for f in sn[n].frames()) for n in MEMBERS), 5,
+                   what="the flood at %s" % ", ".join(MEMBERS))
+        time.sleep(0.3)
+    finally:
+        seen = {n: s.stop() for n, s in sn.items()}
+    return {n: [f for f in fs if marker in f] for n, fs in seen.items()}
+
+
+FLOODS = {
+    "mdns": lambda t, m: Ether(src=t["a"].mac, dst="01:00:5e:00:00:fb") /
+    IP(src=t["a"].ip, dst="224.0.0.251", ttl=255) / UDP(sport=5353, dport=5353) / Raw(m),
+    "all_hosts_ttl1": lambda t, m: Ether(src=t["a"].mac, dst="01:00:5e:00:00:01") /
+    IP(src=t["a"].ip, dst="224.0.0.1", ttl=1) / UDP(sport=4000, dport=4000) / Raw(m),
+    "limited_broadcast": lambda t, m: Ether(src=t["a"].mac, dst=BCAST) /
+    IP(src=t["a"].ip, dst="255.255.255.255") / UDP(sport=4000, dport=4001) / Raw(m),
+    "subnet_broadcast": lambda t, m: Ether(src=t["a"].mac, dst=BCAST) /
+    IP(src=t["a"].ip, dst="10.0.1.255") / UDP(sport=4000, dport=4002) / Raw(m),
+    # VRRP carries no payload: its own bytes (a virtual router id per marker) mark it.
+    "vrrp": lambda t, m: Ether(src=t["a"].mac, dst="01:00:5e:00:00:12") /
+    IP(src=t["a"].ip, dst="224.0.0.18", ttl=255) /
+    VRRP(vrid=sum(m) % 255 + 1, priority=100, addrlist=[VIP]),
+}
+
+
+def _mark(frame, m):
+    """What identifies the frame at the receivers: m, or the VRRP message itself."""
+    return bytes(frame[VRRP]) if VRRP in frame else m
+
+
+@pytest.mark.parametrize("case", list(FLOODS))
+def test_flood_reaches_the_subnet_only(topo, lab, case):
+    frame = FLOODS[case](topo, _marker(case))
+    before = dp(lab, "h1")
+    got = _flood_once(topo, lab, [frame], _mark(frame, _marker(case)))
+    assert all(len(got[n]) == 1 for n in MEMBERS), {n: len(v) for n, v in got.items()}
+    assert all(len(got[n]) == 0 for n in OUTSIDERS), {n: len(v) for n, v in got.items()}
+    sent = bytes(frame)
+    for n in MEMBERS:
+        r = Ether(got[n][0])
+        # Unchanged: same MACs, TTL (no router on the way), payload.
+        assert r.dst == Ether(sent).dst and r.src == topo["a"].mac, r.summary()
+        assert r[IP].ttl == frame[IP].ttl and r[IP].src == topo["a"].ip, r.summary()
+        assert bytes(r[IP])[20:] == bytes(frame[IP])[20:], r.summary()
+    after = dp(lab, "h1")
+    assert after["ports"][topo["a"].id]["flooded"] == before["ports"][topo["a"].id]["flooded"] + 1
+
+
+def test_vrrp_advert_parses_at_the_peer(topo, lab):
+    """TTL 255 (VRRPv2 receivers drop anything else), checksums right, on both hosts."""
+    frame = FLOODS["vrrp"](topo, _marker("vrrp2"))
+    got = _flood_once(topo, lab, [frame], _mark(frame, b""))
+    for n in MEMBERS:
+        r = Ether(got[n][0])
+        assert VRRP in r and r[VRRP].vrid == frame[VRRP].vrid and r[IP].proto == 112
+        assert r[IP].ttl == 255 and r[VRRP].addrlist == [VIP], r.show(dump=True)
+        ip = IP(bytes(r[IP]))
+        del ip.chksum
+        assert IP(bytes(ip)).chksum == r[IP].chksum
+        v = VRRP(bytes(r[VRRP]))
+        del v.chksum
+        assert VRRP(bytes(v)).chksum == r[VRRP].chksum
+
+
+FLOOD_DROPS = {
+    # Not link-local: still dropped as broadcast.
+    "multicast_not_link_local": (lambda t, m: Ether(src=t["a"].mac, dst="01:00:5e:01:01:01") /
+                                 IP(src=t["a"].ip, dst="239.1.1.1") / UDP() / Raw(m),
+                                 "broadcast"),
+    "other_subnet_broadcast": (lambda t, m: Ether(src=t["a"].mac, dst=BCAST) /
+                               IP(src=t["a"].ip, dst="10.0.2.255") / UDP() / Raw(m), "broadcast"),
+    # Port security first.
+    "spoofed_source": (lambda t, m: Ether(src=t["a"].mac, dst="01:00:5e:00:00:fb") /
+                       IP(src=t["c"].ip, dst="224.0.0.251", ttl=255) / UDP() / Raw(m),
+                       "src_ip"),
+    "foreign_source_mac": (lambda t, m: Ether(src=FOREIGN_MAC, dst="01:00:5e:00:00:fb") /
+                           IP(src=t["a"].ip, dst="224.0.0.251", ttl=255) / UDP() / Raw(m),
+                           "src_mac"),
+}
+
+
+@pytest.mark.parametrize("case", list(FLOOD_DROPS))
+def test_flood_refused(topo, lab, case):
+    build, reason = FLOOD_DROPS[case]
+    m = _marker(case)
+    before = dp(lab, "h1")
+    sn = {n: Sniffer(topo[n]) for n in MEMBERS + OUTSIDERS}
+    try:
+        send_frames(topo["a"], [build(topo, m)])
+        wait_until(lambda: dp(lab, "h1")["drops"][reason] == before["drops"][reason] + 1, 5,
+                   what="a drop counted as %s" % reason)
+        time.sleep(0.3)
+    finally:
+        seen = {n: s.stop() for n, s in sn.items()}
+    assert all(not any(m in f for f in fs) for fs in seen.values())
+    after = dp(lab, "h1")
+    assert after["flooded"] == before["flooded"]
+
+
+def test_flood_rate_limit(topo, lab):
+    n = 1500
+    m = _marker("rate")
+    frames = [bytes(FLOODS["mdns"](topo, m))] * n
+    time.sleep(2.5)  # the bucket refills after the tests before
+    before = dp(lab, "h1")
+    sn = Sniffer(topo["b"])
+    rx = lambda: dp(lab, "h1")["ports"][topo["a"].id]["rx"]  # noqa: E731
+    t0 = time.monotonic()
+    try:
+        send_frames(topo["a"], frames)
+        elapsed = time.monotonic() - t0
+        # Until the agent has read what the TAP queue kept (it may drop some itself).
+        def settled():
+            now = rx()
+            time.sleep(0.2)
+            return rx() == now
+        wait_until(settled, 5, what="the agent to read the frames")
+        time.sleep(0.3)
+    finally:
+        got = len([f for f in sn.stop() if m in f])
+    after = dp(lab, "h1")
+    read = after["ports"][topo["a"].id]["rx"] - before["ports"][topo["a"].id]["rx"]
+    flooded = after["ports"][topo["a"].id]["flooded"] - before["ports"][topo["a"].id]["flooded"]
+    limited = after["drops"]["flood_rate"] - before["drops"]["flood_rate"]
+    allowed = 400 + 200 * (elapsed + 1)
+    assert read > 600 and limited > 0 and flooded <= allowed, (read, flooded, limited, elapsed)
+    assert read - 5 <= flooded + limited <= read and flooded >= 400 * 0.9, (read, flooded,
+                                                                           limited)
+    assert got <= flooded, (got, flooded)
+    # The bucket refills: a flood a second later goes through.
+    time.sleep(1)
+    m2 = _marker("after-rate")
+    res = _flood_once(topo, lab, [FLOODS["mdns"](topo, m2)], m2)
+    assert all(len(res[x]) == 1 for x in MEMBERS)
