@@ -595,7 +595,8 @@ def _agent_port(p):
     return {"network": p["network"], "subnet": p["subnet"], "host": p["host"] or "",
             "mac": p["mac"], "ip": p["ip"], "device": p["device"],
             "source_dest_check": p["source_dest_check"], "routing": p["routing"],
-            "extra_ips": list(p["extra_ips"]), "claimable": list(p["claimable"])}
+            "extra_ips": list(p["extra_ips"]), "claimable": list(p["claimable"]),
+            "vips": list(p.get("vips", []))}
 
 
 def _agent_route(r):
@@ -644,7 +645,7 @@ def _norm(view):
         o2 = {}
         for key, val in objs.items():
             val = dict(val)
-            for f in ("cidr", "extra_ips", "claimable"):
+            for f in ("cidr", "extra_ips", "claimable", "vips"):
                 if isinstance(val.get(f), list):
                     val[f] = sorted(val[f])
             o2[key] = val

@@ -60,7 +60,7 @@ def test_snapshot_matches_api(cluster):
                   "mac": t["p1"]["mac"], "ip": "10.0.1.10", "device": "tapfw0",
                   "source_dest_check": False, "routing": True,
                   "extra_ips": ["10.0.1.11", "10.0.1.12"],
-                  "claimable": ["10.0.200.0/24", "172.16.0.128/25"]}, p1
+                  "claimable": ["10.0.200.0/24", "172.16.0.128/25"], "vips": []}, p1
     assert st["ports"][t["p3"]["id"]]["host"] == ""          # unbound, still sent
     assert st["ports"][t["p2"]["id"]]["host"] == "h2"        # another host's port
     assert st["ports"][t["p2"]["id"]]["source_dest_check"] is True
