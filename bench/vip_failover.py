@@ -34,6 +34,9 @@ Part 1, failover, A/B interleaved:
     switch   first probe arriving at the new master minus the last one arriving at the old
              one (negative: both received for a while)
     detect   t0 to the new master's first gratuitous ARP (keepalived's own time)
+    adv      linkdown only: the old master's last VRRP advert leaving it to the first probe at
+             the new one (the link-down gap without the phase of the advert timer at t0,
+             which spreads the gap itself over a second)
     ctf      that gratuitous ARP leaving the VM to the first probe arriving at the new master
              (claim-to-forwarding; on the bridge: the client's ARP cache updated)
 
@@ -84,7 +87,7 @@ from test_keepalived import (VIP, VIP_CLAIM, Arrivals, Keepalived, Prober,  # no
                              Responder, has_addr, link_set)
 
 CASES = ("graceful", "return", "linkdown", "linkup")
-METRICS = ("gap", "switch", "detect", "ctf")
+METRICS = ("gap", "switch", "detect", "adv", "ctf")
 TIMEOUT = 15.0
 
 
@@ -266,10 +269,12 @@ def trial(side, case):
         last_old = a_old.last_before(first_new + 5.0) if first_new else None
         garp = a_new.garp_after(t0)
         ctf = a_new.first_after(garp) if garp else None
+        adv = side.arr[old].advert_before(t0) if case == "linkdown" else None
         ms = lambda x: None if x is None else x * 1e3  # noqa: E731
         return {"gap": ms(gap), "lost": lost, "who": who,
                 "switch": ms(first_new - last_old) if first_new and last_old else None,
                 "detect": ms(garp - t0) if garp else None,
+                "adv": ms(first_new - adv) if adv and first_new else None,
                 "ctf": ms(ctf - garp) if ctf and garp else None}
     finally:
         side.probe_stop()
@@ -327,9 +332,10 @@ def part1(args, bridge, workdir):
                         res[case][tag].append(r)
                         if r:
                             log("  pair %d %-8s %s %-7s gap %7s ms (%4d lost)  switch %7s  "
-                                "detect %7s  ctf %6s" % (
+                                "detect %7s  adv %7s  ctf %6s" % (
                                     i + 1, case, tag, s.label, fmt(r["gap"]), r["lost"],
-                                    fmt(r["switch"]), fmt(r["detect"]), fmt(r["ctf"])))
+                                    fmt(r["switch"]), fmt(r["detect"]), fmt(r["adv"]),
+                                    fmt(r["ctf"])))
             results[encap] = res
             log("  agents' drops: %s" % "; ".join(
                 "h%d %s" % (k, {n: v for n, v in side.lab.drops("h%d" % k).items() if v})
@@ -355,7 +361,7 @@ def part1_summary(args, results):
                 b = [r[m] if r else None for r in res[case]["B"]]
                 log("| %s | %s | %s | %s | %s | %s |" % (
                     encap, case, m, med_range(a), med_range(b),
-                    ratio_line(a, b) if m in ("gap", "detect") else ""))
+                    ratio_line(a, b) if m in ("gap", "detect", "adv") else ""))
             fa = sum(1 for r in res[case]["A"] if r is None)
             fb = sum(1 for r in res[case]["B"] if r is None)
             if fa or fb:

@@ -342,8 +342,8 @@ class Prober:
 
 class Arrivals(threading.Thread):
     """A packet socket on a VM's interface: probes arriving (to VIP:port) and gratuitous ARPs
-    for the VIP leaving, kernel-stamped, on CLOCK_MONOTONIC. probes = [(t, seq)],
-    garps = [t]."""
+    for the VIP and VRRP adverts (IP protocol 112) leaving, kernel-stamped, on CLOCK_MONOTONIC.
+    probes = [(t, seq)], garps = [t], adverts = [t]."""
 
     def __init__(self, ns, dev, vip=VIP, port=PROBE_PORT):
         super().__init__(daemon=True)
@@ -353,7 +353,7 @@ class Arrivals(threading.Thread):
         self.vip = socket.inet_aton(vip)
         self.port = port
         self.offset_ns = clock_offset_ns()
-        self.probes, self.garps = [], []
+        self.probes, self.garps, self.adverts = [], [], []
         self.stop_ev = threading.Event()
         self.start()
 
@@ -381,6 +381,8 @@ class Arrivals(threading.Thread):
                 if etype == b"\x08\x06" and len(data) >= 42 and data[28:32] == self.vip \
                         and data[38:42] == self.vip:
                     self.garps.append(self._stamp(anc))
+                elif etype == b"\x08\x00" and len(data) >= 34 and data[23] == 112:
+                    self.adverts.append(self._stamp(anc))
                 continue
             if etype != b"\x08\x00" or len(data) < 42 + PROBE.size or data[23] != 17 \
                     or data[30:34] != self.vip:
@@ -396,6 +398,10 @@ class Arrivals(threading.Thread):
 
     def last_before(self, t):
         xs = [x for x, _ in list(self.probes) if x <= t]
+        return xs[-1] if xs else None
+
+    def advert_before(self, t):
+        xs = [x for x in list(self.adverts) if x <= t]
         return xs[-1] if xs else None
 
     def garp_after(self, t):
