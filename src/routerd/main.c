@@ -18,7 +18,8 @@ usage(FILE *f)
 	    "  --host NAME         the name routerd registers under with veneerd\n"
 	    "  --veneerd ADDR:PORT veneerd's control channel\n"
 	    "  --address A         routerd's substrate address (agents send BGP traffic here)\n"
-	    "  --token T           the agent credential (or VENEER_AGENT_TOKEN)\n"
+	    "  --token T           routerd's credential (veneerd's --routerd-token, or\n"
+	    "                      VENEER_ROUTERD_TOKEN)\n"
 	    "  --ctl PATH          local control socket (commands: status, routes ROUTER)\n"
 	    "  --netns-prefix P    networks' namespaces are named P-VNID (default vnr)\n"
 	    "  --bench-listen A:P  a standalone BGP speaker accepting everything, for bench/\n"
@@ -87,7 +88,7 @@ parse_args(int argc, char **argv, struct rd_cfg *cfg, unsigned *debug)
 	};
 	int c;
 
-	cfg->token = getenv("VENEER_AGENT_TOKEN");
+	cfg->token = getenv("VENEER_ROUTERD_TOKEN");
 	cfg->ns_prefix = "vnr";
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -117,7 +118,7 @@ parse_args(int argc, char **argv, struct rd_cfg *cfg, unsigned *debug)
 		exit(2);
 	}
 	if (cfg->bench_listen == NULL && cfg->token == NULL)
-		fatalx("a token is required (--token or VENEER_AGENT_TOKEN)");
+		fatalx("a token is required (--token or VENEER_ROUTERD_TOKEN)");
 	if (strlen(cfg->ns_prefix) > 40)
 		fatalx("--netns-prefix is too long");
 }

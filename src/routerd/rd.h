@@ -30,6 +30,7 @@ struct ev_timer;
 #define RD_DEFAULT_HOLD 90
 #define RD_GR_TIME 120      /* the longest a restarting peer keeps its routes; what we advertise */
 #define RD_EXPORT_DELAY_MS 20
+#define RD_MAXPFX_HOLD_S 30 /* a port over max-prefix may reconnect after this long */
 
 struct rd_cfg {
 	const char *host;
@@ -84,6 +85,7 @@ struct rd_router {
 	struct bgp_rib *rib;
 	struct rd *rd;
 	int dirty;             /* export to its peers pending */
+	int exporting;         /* dirty as the current export run took it */
 	int seen;
 };
 
@@ -137,6 +139,9 @@ struct rd_peer {
 	uint64_t tokens_ms;
 	uint8_t in_buf[2 * BGP_MAX_LEN]; /* received bytes not yet handed to the session */
 	size_t inlen;
+	int paused;             /* not reading: the UPDATE budget is spent */
+	int export_waiting;     /* its table waits for the send queue to drain */
+	uint64_t refuse_until;  /* after max-prefix: connections refused until then (ms) */
 	uint64_t since_ms;      /* wall clock of the last state change */
 	enum bgp_state reported;
 	uint32_t rep_received, rep_accepted, rep_rejected; /* counts in the last report */

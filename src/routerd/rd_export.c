@@ -59,6 +59,14 @@ rd_prepend(const struct bgp_attrs *a, uint32_t asn, uint8_t *out, size_t cap)
 	return w.failed ? 0 : (uint16_t)w.len;
 }
 
+static int
+rd_peer_ibgp(const struct rd_peer *p, const struct rd_router *r)
+{
+	const struct bgp_open *po = bgp_sess_peer_open(p->sess);
+
+	return po && po->asn == r->asn;
+}
+
 /* The attributes we send port p for a route (learned: src != NULL). 0 or -1. */
 static int
 rd_out_attrs(const struct rd_peer *p, const struct rd_router *r, const struct bgp_attrs *src,
@@ -67,8 +75,7 @@ rd_out_attrs(const struct rd_peer *p, const struct rd_router *r, const struct bg
 	struct bgp_attrs a;
 	uint8_t path[600];
 	struct wbuf w = wbuf_make(o->blob, sizeof(o->blob));
-	const struct bgp_open *po = bgp_sess_peer_open(p->sess);
-	int ibgp = po && po->asn == r->asn;
+	int ibgp = rd_peer_ibgp(p, r);
 
 	memset(&a, 0, sizeof(a));
 	a.origin = src ? src->origin : BGP_ORIGIN_IGP;
@@ -157,6 +164,9 @@ rd_walk_learned(void *arg, const struct bgp_prefix *pfx, const struct bgp_path *
 	for (unsigned i = 0; i < n; i++)
 		if (best[i]->peer == w->p->ribpeer)
 			return;
+	/* RFC 4271 9.2: what an internal peer gave is not passed to other internal peers. */
+	if (rd_peer_ibgp(w->p, w->r) && !bgp_rib_peer_get(w->r->rib, best[0]->peer)->ebgp)
+		return;
 	if ((o = rd_walk_add(w, pfx)) == NULL)
 		return;
 	if (rd_out_attrs(w->p, w->r, bgp_aset_attrs(best[0]->aset), o) < 0)
@@ -320,6 +330,13 @@ rd_export_peer(struct rd_peer *p, struct rd_router *r)
 	free(send.v);
 }
 
+/*
+ * A port whose send queue is over this waits: its table goes out once the queue drains
+ * (rd_peer_flush schedules an export), so a slow appliance is paced instead of being cut
+ * off with a full queue.
+ */
+#define RD_EXPORT_HIGH_WATER (1024 * 1024)
+
 static void
 rd_export_each(const char *key, void *val, void *arg)
 {
@@ -329,17 +346,29 @@ rd_export_each(const char *key, void *val, void *arg)
 
 	(void)key;
 	if (p->sess == NULL || bgp_sess_state(p->sess) != BGP_S_ESTABLISHED ||
-	    (r = map_get(&rd->routers, p->router)) == NULL || !r->dirty)
+	    (r = map_get(&rd->routers, p->router)) == NULL || !r->exporting)
 		return;
+	if (p->outlen > RD_EXPORT_HIGH_WATER) {
+		r->dirty = 1;
+		p->export_waiting = 1;
+		return;
+	}
 	rd_export_peer(p, r);
 }
 
+/*
+ * The dirty flags are taken before exporting: a change the export itself causes (a session
+ * that ends while being written to) marks its router again for the next run.
+ */
 static void
-rd_clean_each(const char *key, void *val, void *arg)
+rd_take_dirty(const char *key, void *val, void *arg)
 {
+	struct rd_router *r = val;
+
 	(void)key;
 	(void)arg;
-	((struct rd_router *)val)->dirty = 0;
+	r->exporting = r->dirty;
+	r->dirty = 0;
 }
 
 static void
@@ -348,8 +377,8 @@ rd_export_run(struct ev_timer *t, void *arg)
 	struct rd *rd = arg;
 
 	(void)t;
+	map_each(&rd->routers, rd_take_dirty, NULL);
 	map_each(&rd->peers, rd_export_each, rd);
-	map_each(&rd->routers, rd_clean_each, NULL);
 }
 
 void

@@ -22,7 +22,7 @@
 #include "log.h"
 #include "rd.h"
 
-#define RD_OUT_MAX (4 * 1024 * 1024)
+#define RD_OUT_MAX (64 * 1024 * 1024)
 
 static uint64_t
 rd_wall_ms(void)
@@ -61,9 +61,14 @@ rd_peer_flush(struct rd_peer *p)
 		p->outlen -= (size_t)n;
 	}
 	if (p->io)
-		ev_io_mod(p->io, EPOLLIN | (p->outlen ? EPOLLOUT : 0));
+		ev_io_mod(p->io, (p->paused ? 0 : EPOLLIN) | (p->outlen ? EPOLLOUT : 0));
 	if (p->sess)
 		bgp_sess_txq(p->sess, p->outlen, ev_now_ms());
+	/* Drained below the export's high water: what waited for it can go now. */
+	if (p->outlen == 0 && p->export_waiting) {
+		p->export_waiting = 0;
+		rd_export_schedule(p->rd);
+	}
 }
 
 static int
@@ -112,6 +117,7 @@ rd_peer_drop_conn(struct rd_peer *p)
 	p->fd = -1;
 	p->outlen = 0;
 	p->inlen = 0;
+	p->paused = 0;
 	if (p->pace)
 		ev_timer_disarm(p->pace);
 }
@@ -262,8 +268,10 @@ rd_peer_on_pace(struct ev_timer *t, void *arg)
 	struct rd_peer *p = arg;
 
 	(void)t;
-	if (p->fd >= 0)
+	if (p->fd >= 0) {
+		p->paused = 0;
 		rd_peer_on_io(p->io, EPOLLIN, p);
+	}
 }
 
 static void
@@ -278,6 +286,13 @@ rd_peer_on_io(struct ev_io *io, uint32_t events, void *arg)
 		rd_peer_flush(p);
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
+	/* Paused, epoll still reports a hang-up: the connection is gone, say so now. */
+	if (p->paused && (events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN)) {
+		rd_peer_drop_conn(p);
+		bgp_sess_transport_down(p->sess, ev_now_ms());
+		rd_peer_arm(p);
+		return;
+	}
 	for (int i = 0; i < 16 && p->fd >= 0; i++) {
 		/* First what is waiting in the buffer, then more from the socket. */
 		if ((paused = rd_peer_feed(p)) != 0 || p->fd < 0)
@@ -294,13 +309,11 @@ rd_peer_on_io(struct ev_io *io, uint32_t events, void *arg)
 	}
 	if (p->fd >= 0 && !paused)
 		paused = rd_peer_feed(p);
+	p->paused = paused && p->fd >= 0;
 	if (p->fd >= 0 && p->io) {
-		if (paused) {
-			ev_io_mod(p->io, p->outlen ? EPOLLOUT : 0);
+		ev_io_mod(p->io, (paused ? 0 : EPOLLIN) | (p->outlen ? EPOLLOUT : 0));
+		if (paused && !ev_timer_armed(p->pace))
 			ev_timer_arm(p->pace, (uint64_t)(1000.0 / p->policy.rate) + 1);
-		} else {
-			ev_io_mod(p->io, EPOLLIN | (p->outlen ? EPOLLOUT : 0));
-		}
 	}
 	rd_peer_arm(p);
 }
@@ -346,9 +359,15 @@ rd_peer_take(struct rd_peer *p, int fd, struct rd_router *r)
 	int one = 1, ttl = 255;
 
 	if (p->fd >= 0) {
-		/* A new connection while one exists: an established session keeps its place
-		 * (RFC 4271 6.8); a half-open one is replaced by the newer. */
-		if (bgp_sess_state(p->sess) == BGP_S_ESTABLISHED) {
+		const struct bgp_open *o = bgp_sess_peer_open(p->sess);
+
+		/*
+		 * A new connection while one exists: an established session keeps its place
+		 * (RFC 4271 6.8), unless the peer does graceful restart, for which a new
+		 * connection means it restarted without closing the old one (RFC 4724 4.2); a
+		 * half-open session is replaced by the newer.
+		 */
+		if (bgp_sess_state(p->sess) == BGP_S_ESTABLISHED && !(o && o->gr && o->gr_ipv4u)) {
 			close(fd);
 			return;
 		}
@@ -396,12 +415,23 @@ rd_peer_on_accept(struct ev_io *io, uint32_t events, void *arg)
 	for (;;) {
 		pl = sizeof(peer);
 		fd = accept4(n->lfd, (struct sockaddr *)&peer, &pl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("network %s: accepting a BGP connection", n->id);
 			return;
+		}
 		ll = sizeof(local);
-		getsockname(fd, (struct sockaddr *)&local, &ll);
+		if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0) {
+			close(fd);
+			continue;
+		}
 		p = rd_peer_of(rd, n, ntohl(peer.sin_addr.s_addr), ntohl(local.sin_addr.s_addr));
 		r = p ? map_get(&rd->routers, p->router) : NULL;
+		if (p && ev_now_ms() < p->refuse_until) {
+			/* Held down after max-prefix (like FRR's restart timer): not again yet. */
+			close(fd);
+			continue;
+		}
 		if (p == NULL || r == NULL) {
 			char buf[ADDR4_STRLEN];
 

@@ -44,11 +44,14 @@ rd_policy_rules(json_t *list, struct rd_rule *out, int *n)
 		if (*n == RD_MAX_RULES || pfx4_parse(json_string_value(json_object_get(e, "prefix")),
 		    &r->p, 0, 32) != ADDR_OK)
 			return -1;
-		r->ge = json_is_integer(ge) ? (uint8_t)json_integer_value(ge) : r->p.len;
-		r->le = json_is_integer(le) ? (uint8_t)json_integer_value(le) : r->ge > r->p.len ?
-		    32 : r->p.len;
-		if (r->ge < r->p.len || r->le < r->ge || r->le > 32)
+		json_int_t g = json_is_integer(ge) ? json_integer_value(ge) : r->p.len;
+		json_int_t l = json_is_integer(le) ? json_integer_value(le) : g > r->p.len ? 32 :
+		    r->p.len;
+
+		if (g < r->p.len || l < g || l > 32)
 			return -1;
+		r->ge = (uint8_t)g;
+		r->le = (uint8_t)l;
 		(*n)++;
 	}
 	return 0;
@@ -78,7 +81,7 @@ rd_policy_read(json_t *o, struct rd_policy *p)
 	rd_policy_num(o, "max_prefix_warning", &warn);
 	rd_policy_num(o, "update_rate", &p->rate);
 	rd_policy_num(o, "update_burst", &p->burst);
-	p->max_prefix = maxp >= 1 ? (uint32_t)maxp : 1;
+	p->max_prefix = maxp < 1 ? 1 : maxp > 4e9 ? 4000000000u : (uint32_t)maxp;
 	p->warn_pct = warn >= 1 && warn <= 100 ? (uint32_t)warn : 75;
 	if (p->rate <= 0)
 		p->rate = 50;

@@ -415,15 +415,16 @@ rd_verdict(struct rd_peer *p, const struct rd_router *r, const struct bgp_prefix
 {
 	static char why[CC_REASON_LEN];
 	const struct fib_net *fnet = NULL;
+	const struct rd_net *n;
 	const struct fib_port *nh;
 	const char *reason;
 	int override = 0;
 
 	if (p->rd->bench_net)
 		return NULL;
-	if (p->rd->fib)
-		fnet = imap_get(&p->rd->fib->by_vnid, ((struct rd_net *)map_get(&p->rd->nets,
-		    p->net))->vnid);
+	n = map_get(&p->rd->nets, p->net);
+	if (p->rd->fib && n)
+		fnet = imap_get(&p->rd->fib->by_vnid, n->vnid);
 	if (fnet == NULL)
 		return "network not known yet";
 	if ((reason = rd_policy_check(&p->policy, fnet, pfx, &override)) != NULL)
@@ -472,8 +473,9 @@ rd_over_limit(struct rd_peer *p)
 	if (p->rd->bench_net)
 		return 0;
 	if (p->accepted + 1 > max) {
-		log_warnx("port %s: more than %u prefixes accepted: session closed (max-prefix)",
-		    p->port, max);
+		log_warnx("port %s: more than %u prefixes accepted: session closed (max-prefix), "
+		    "refused for %d s", p->port, max, RD_MAXPFX_HOLD_S);
+		p->refuse_until = ev_now_ms() + RD_MAXPFX_HOLD_S * 1000u;
 		bgp_sess_stop(p->sess, BGP_ERR_CEASE, BGP_CEASE_MAXPFX, ev_now_ms());
 		return 1;
 	}
@@ -647,7 +649,17 @@ rd_route_peer_up(struct rd_peer *p)
 
 	if (r == NULL || o == NULL)
 		return;
-	ev_timer_disarm(p->gr_timer);
+	if (ev_timer_armed(p->gr_timer)) {
+		/*
+		 * Back from a restart (RFC 4724 4.2): if it no longer preserves IPv4 unicast
+		 * forwarding, the stale routes go now; else they wait for its End-of-RIB, for
+		 * the restart time at most.
+		 */
+		if (!(o->gr && o->gr_ipv4u && o->gr_ipv4u_fwd))
+			rd_route_sweep_stale(p);
+		else
+			ev_timer_arm(p->gr_timer, RD_GR_TIME * 1000u);
+	}
 	if (p->ribpeer < 0) {
 		struct bgp_rib_peer rp = {o->bgp_id, p->ip, o->asn, o->asn != r->asn};
 
@@ -725,8 +737,10 @@ rd_route_peer_down(struct rd_peer *p, int keep_stale)
 		/* RFC 4724 helper: forwarding goes on with the old routes for a while. */
 		map_each(&p->in, rd_route_mark_stale, NULL);
 		bgp_rib_peer_mark_stale(r->rib, p->ribpeer);
-		ev_timer_arm(p->gr_timer, (uint64_t)(p->gr_time < RD_GR_TIME ? p->gr_time :
-		    RD_GR_TIME) * 1000u);
+		/* A peer failing again while still restarting keeps its first deadline. */
+		if (!ev_timer_armed(p->gr_timer))
+			ev_timer_arm(p->gr_timer, (uint64_t)(p->gr_time < RD_GR_TIME ?
+			    p->gr_time : RD_GR_TIME) * 1000u);
 		return;
 	}
 	p->going_down = 1;

@@ -121,12 +121,9 @@ rd_update(struct agent *a)
 	struct fib *old = rd->fib;
 	struct rd_gone gone = {0};
 
-	if ((rd->fib = fib_build(a->live, a->cfg.host)) == NULL) {
-		log_warnx("out of memory compiling revision %llu: keeping the previous tables",
-		    (unsigned long long)a->live->revision);
-		rd->fib = old;
-		return;
-	}
+	/* The old fib points into the view this batch just changed: no going back to it. */
+	if ((rd->fib = fib_build(a->live, a->cfg.host)) == NULL)
+		fatalx("out of memory compiling revision %llu", (unsigned long long)a->live->revision);
 	map_each(&rd->nets, rd_mark, (void *)offsetof(struct rd_net, seen));
 	map_each(&rd->routers, rd_mark, (void *)offsetof(struct rd_router, seen));
 	for (int i = 0; i < rd->fib->nnets; i++) {

@@ -55,6 +55,8 @@ struct ccsrv {
 	struct ev_timer *beat;
 	struct ev_timer *kick;
 	uint8_t token_hash[32];
+	uint8_t rtoken_hash[32];   /* routerd's credential, if one is configured */
+	int has_rtoken;
 	struct ccsess *sessions;
 	/* routerd's reports of one read, in one transaction (one fsync, one revision) */
 	int batch;          /* the transaction is open */
@@ -270,7 +272,9 @@ ccsrv_register(struct ccsess *s, const struct cc_hello *h, char *why, size_t why
 	const char *encap = h->encap == CC_ENCAP_EMBED6 ? "embed6" : "vxlan";
 
 	auth_hash(h->credential, hash);
-	if (!util_ct_equal(hash, cs->token_hash, sizeof(hash)))
+	if (h->role == CC_ROLE_ROUTERD ? !cs->has_rtoken ||
+	    !util_ct_equal(hash, cs->rtoken_hash, sizeof(hash)) :
+	    !util_ct_equal(hash, cs->token_hash, sizeof(hash)))
 		return snprintf(why, whysz, "bad credential"), -1;
 	if (h->min_version > CC_VERSION || h->max_version < CC_VERSION)
 		return snprintf(why, whysz, "no common protocol version"), -1;
@@ -406,8 +410,11 @@ ccsrv_batch_end(struct ccsrv *cs)
 	cs->batch = 0;
 	if (store_commit(cs->vd->st) != 0) {
 		store_rollback(cs->vd->st);
-		log_warnx("routerd reports: store commit failed; they are lost until routerd "
-		    "reconnects and reports everything again");
+		cs->batch_changed = 0;
+		/* routerd reconnects and sends everything again: nothing is lost for good. */
+		for (struct ccsess *s = cs->sessions; s; s = s->next)
+			if (s->ready && s->role == CC_ROLE_ROUTERD)
+				conn_fail(s->conn, 503, "store commit failed: report again");
 		return;
 	}
 	if (cs->batch_changed)
@@ -438,8 +445,7 @@ ccsrv_on_report(struct ccsess *s, const struct cc_msg *m)
 	}
 	if (!cs->batch) {
 		if (store_begin(vd->st, 1) != 0) {
-			log_warnx("routerd %s: store busy, a %s report is lost", s->host,
-			    cc_type_name(m->type));
+			conn_fail(s->conn, 503, "store busy: report again");
 			return;
 		}
 		cs->batch = 1;
@@ -451,7 +457,8 @@ ccsrv_on_report(struct ccsess *s, const struct cc_msg *m)
 	else
 		rc = learned_session(vd, &m->u.bgpsess);
 	if (rc == -2) {
-		conn_fail(s->conn, 400, "learned route attributes are not a JSON object");
+		conn_fail(s->conn, 400, "malformed learned route (attributes not a JSON object, "
+		    "or a next-hop port outside the announcing port's subnet)");
 		return;
 	}
 	if (rc > 0)
@@ -635,6 +642,11 @@ ccsrv_start(struct vd *vd, const char *addr, const char *token, char *err, size_
 	}
 	cs->vd = vd;
 	auth_hash(token, cs->token_hash);
+	/* The routing manager gets every tenant's TCP-MD5 keys: a credential of its own. */
+	if (vd->cfg.routerd_token) {
+		auth_hash(vd->cfg.routerd_token, cs->rtoken_hash);
+		cs->has_rtoken = 1;
+	}
 	if ((cs->fd = ccsrv_listen(addr, err, errsz)) < 0) {
 		free(cs);
 		return NULL;

@@ -12,6 +12,7 @@
 #include "cc.h"
 
 struct vd;
+struct store;
 struct ccsrv;
 struct conn;
 
@@ -60,10 +61,12 @@ void ccdump_prune(struct vd *vd, int64_t keep);
  * learned.c: what veneer-routerd reports. Each call runs inside a write transaction the
  * caller holds (ccsrv groups the reports of one read into one); the return value is 1 when
  * the agents' forwarding changed (a new revision), 0 when not, -2 on a malformed report
- * (attributes that are not a JSON object).
+ * (attributes that are not a JSON object, a next-hop port outside the announcer's subnet).
  */
 int learned_put(struct vd *vd, const struct cc_learned *l);
 int learned_del(struct vd *vd, const struct cc_unlearn *u);
 int learned_session(struct vd *vd, const struct cc_bgpsess *b);
+/* Inside the port delete's transaction: the port's routes, and next hops through it, go. */
+void learned_port_gone(struct store *st, const char *port);
 
 #endif

@@ -26,7 +26,9 @@ usage(FILE *f)
 	    "  --debug LIST        debug logging: api,store,ev or all\n"
 	    "  --agent-listen ADDR:PORT  control channel for agents (default %s)\n"
 	    "  --agent-token TOKEN credential agents present (or VENEER_AGENT_TOKEN);\n"
-	    "                      without one the control channel is off\n",
+	    "                      without one the control channel is off\n"
+	    "  --routerd-token TOKEN  credential veneer-routerd presents (or\n"
+	    "                      VENEER_ROUTERD_TOKEN); without one no routerd may register\n",
 	    VD_DEFAULT_LISTEN, VD_DEFAULT_MAX_BODY, VD_DEFAULT_AGENT_LISTEN);
 }
 
@@ -64,6 +66,7 @@ parse_args(int argc, char **argv, struct vd_config *cfg, unsigned *debug)
 		{"debug", required_argument, NULL, 'd'},
 		{"agent-listen", required_argument, NULL, 'A'},
 		{"agent-token", required_argument, NULL, 'T'},
+		{"routerd-token", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -73,6 +76,7 @@ parse_args(int argc, char **argv, struct vd_config *cfg, unsigned *debug)
 	cfg->listen = VD_DEFAULT_LISTEN;
 	cfg->agent_listen = VD_DEFAULT_AGENT_LISTEN;
 	cfg->agent_token = getenv("VENEER_AGENT_TOKEN");
+	cfg->routerd_token = getenv("VENEER_ROUTERD_TOKEN");
 	cfg->max_body = VD_DEFAULT_MAX_BODY;
 	cfg->rate = 200;
 	cfg->burst = 400;
@@ -105,6 +109,9 @@ parse_args(int argc, char **argv, struct vd_config *cfg, unsigned *debug)
 		case 'T':
 			cfg->agent_token = optarg;
 			break;
+		case 'R':
+			cfg->routerd_token = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -121,6 +128,11 @@ parse_args(int argc, char **argv, struct vd_config *cfg, unsigned *debug)
 		fatalx("an admin token of at least 16 characters is required "
 		    "(--admin-token or VENEER_ADMIN_TOKEN)");
 	auth_hash(admin, cfg->admin_hash);
+	if (cfg->routerd_token && strlen(cfg->routerd_token) < 16)
+		fatalx("the routerd token must be at least 16 characters");
+	if (cfg->routerd_token && cfg->agent_token &&
+	    strcmp(cfg->routerd_token, cfg->agent_token) == 0)
+		fatalx("the routerd token must differ from the agent token");
 	if (cfg->agent_token && strlen(cfg->agent_token) < 16)
 		fatalx("the agent token must be at least 16 characters");
 }

@@ -540,8 +540,8 @@ port_delete(struct api_req *req, struct api_resp *resp)
 	api_change(req, "port", id, "delete", NULL);
 	/* Its virtual IPs go to their next BGP claimant, or to nobody; the history stays. */
 	claim_port_deleted(req->st, id);
-	/* What routerd reported about the port's session goes with it (routerd records that). */
-	store_x(req->st, "DELETE FROM learned_routes WHERE port = ?", "s", id);
+	/* Its learned routes, and routes of others through it, leave the agents' tables. */
+	learned_port_gone(req->st, id);
 	store_x(req->st, "DELETE FROM bgp_sessions WHERE port = ?", "s", id);
 	store_x(req->st, "DELETE FROM macs WHERE owner = ?", "s", id);
 	store_x(req->st, "DELETE FROM port_addrs WHERE port = ?", "s", id);

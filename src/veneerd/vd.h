@@ -33,6 +33,7 @@ struct vd_config {
 	const char *store_path;
 	const char *agent_listen;
 	const char *agent_token; /* NULL: no control channel */
+	const char *routerd_token; /* NULL: no routing manager may register */
 	uint8_t admin_hash[32];
 	double rate;  /* requests per second per tenant token; 0 = unlimited */
 	double burst;

@@ -280,6 +280,7 @@ class Veneerd(Proc):
         self.store = self.dir / "veneer.db"
         self.admin_token = admin_token or ("admin-" + secrets.token_hex(16))
         self.agent_token = agent_token or ("agent-" + secrets.token_hex(16))
+        self.routerd_token = "routerd-" + secrets.token_hex(16)
         self.port = None
         self.agent_port = None
         self.admin = Client(self, self.admin_token)
@@ -297,7 +298,8 @@ class Veneerd(Proc):
             self.spawn([binary("VENEERD"), "--store", self.store, "--listen",
                         "127.0.0.1:%d" % self.port, "--admin-token", self.admin_token,
                         "--rate-limit", "0", "--agent-listen", self.agent_addr,
-                        "--agent-token", self.agent_token], cwd=str(self.dir))
+                        "--agent-token", self.agent_token,
+                        "--routerd-token", self.routerd_token], cwd=str(self.dir))
             deadline = time.monotonic() + timeout
             while True:
                 rc = self.proc.poll()

@@ -38,8 +38,8 @@ class Peer:
         self.errors = []
         self.closed = False
         self.applied = 0
-        assert self.conn.send(w.hello(self.host, veneerd.agent_token, address=ak.substrate4(),
-                                      role=role))
+        token = veneerd.routerd_token if role == w.ROLE_ROUTERD else veneerd.agent_token
+        assert self.conn.send(w.hello(self.host, token, address=ak.substrate4(), role=role))
         self.wait(lambda: self.applied > 0, what="snapshot of %s" % self.host)
 
     def send(self, data):

@@ -211,3 +211,31 @@ def test_connection_reset_mid_snapshot_makes_host_down(cluster):
             stuck.append(cluster.veneerd.host(name))
             break
     assert not stuck, "hosts left 'up' without an agent: %r" % stuck
+
+
+@pytest.mark.parametrize("which", ["agent", "wrong"])
+def test_routerd_role_needs_routerd_credential(cluster, which):
+    """The routing manager receives every tenant's TCP-MD5 keys: an agent's credential (or
+    any other) does not make a routerd. Only veneerd's --routerd-token does."""
+    host = ak.uniq("rd")
+    token = cluster.veneerd.agent_token if which == "agent" else "x" * 40
+    conn = w.Raw(cluster.veneerd.agent_port)
+    try:
+        assert conn.send(w.hello(host, token, address=ak.substrate4(), role=w.ROLE_ROUTERD))
+        msgs = conn.read_msgs(1)
+    finally:
+        conn.close()
+    assert msgs[0].type == w.ERROR and msgs[0]["code"] == 403, msgs
+    assert "credential" in msgs[0]["reason"], msgs
+
+
+def test_routerd_role_with_routerd_credential(cluster):
+    host = ak.uniq("rd")
+    conn = w.Raw(cluster.veneerd.agent_port)
+    try:
+        assert conn.send(w.hello(host, cluster.veneerd.routerd_token, address=ak.substrate4(),
+                                 role=w.ROLE_ROUTERD))
+        msgs = conn.read_msgs(1)
+    finally:
+        conn.close()
+    assert msgs[0].type == w.WELCOME, msgs

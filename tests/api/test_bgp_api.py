@@ -683,12 +683,20 @@ def test_port_delete_removes_its_rows(api, admin):
     mine = [learned(srv, p["id"], "10.70.%d.0/24" % i, nexthop_port=p["id"]) for i in range(3)]
     kept = learned(srv, other["id"], "10.80.0.0/16", nexthop_port=other["id"])
     assert len([i for i in effective(admin, n["main_router"]) if i["origin"] == "bgp"]) == 4
+    via = learned(srv, other["id"], "10.90.0.0/16", nexthop_port=p["id"])  # third party
     rev = admin.revision()
     client.ok("DELETE", "/v1/ports/" + p["id"], status=204)
-    assert admin.revision() == rev + 1  # one write, one revision, no extra change records
+    assert admin.revision() == rev + 1  # one write, one revision
+    # Agents hear that every installed route of the port, and through it, is gone.
     with db(srv) as c:
-        assert c.execute("SELECT COUNT(*) FROM changes WHERE revision = ?",
-                         (rev + 1,)).fetchone()[0] == 1
+        kinds = sorted(c.execute("SELECT kind, id, op FROM changes WHERE revision = ?",
+                                 (rev + 1,)).fetchall())
+    assert kinds == sorted([("port", p["id"], "delete")] +
+                           [("lroute", i, "delete") for i in mine + [via]]), kinds
+    with db(srv) as c:
+        row = c.execute("SELECT nexthop_port, selected FROM learned_routes WHERE id = ?",
+                        (via,)).fetchone()
+    assert tuple(row) == (None, 0)  # the other port's route stays visible, not installed
     assert count(srv, "SELECT COUNT(*) FROM learned_routes WHERE port = ?", p["id"]) == 0
     assert count(srv, "SELECT COUNT(*) FROM bgp_sessions WHERE port = ?", p["id"]) == 0
     assert count(srv, "SELECT COUNT(*) FROM learned_routes WHERE id = ?", kept) == 1
