@@ -82,6 +82,8 @@ struct agent {
 	struct dp *dp;
 	/* Called after each applied batch (the agent recompiles its data plane). */
 	void (*on_update)(struct agent *a);
+	/* Called when veneerd accepts a registration (routerd then reports what it holds). */
+	void (*on_welcome)(struct agent *a);
 	/* The program that embeds this sync client (veneer-routerd keeps its state here). */
 	void *owner;
 	/* The local control socket; a program embedding this client may answer it instead. */

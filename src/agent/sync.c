@@ -235,6 +235,8 @@ sync_on_msg(struct conn *c, const struct cc_msg *m, void *arg)
 		a->backoff_ms = SYNC_BACKOFF_MIN_MS;
 		log_info("registered with veneerd as %s (veneerd at revision %llu)", a->cfg.host,
 		    (unsigned long long)m->u.welcome.revision);
+		if (a->on_welcome)
+			a->on_welcome(a);
 		break;
 	case CC_BEGIN:
 		sync_begin(a, &m->u.begin);

@@ -203,6 +203,7 @@ main(int argc, char **argv)
 		rd.sync.cfg.encap = CC_ENCAP_VXLAN;
 		rd.sync.cfg.role = CC_ROLE_ROUTERD;
 		rd.sync.on_update = rd_update;
+		rd.sync.on_welcome = rd_welcome;
 		if (rd_sub_open(&rd) < 0 || sync_start(&rd.sync) < 0 || rd_report_start(&rd) < 0)
 			fatalx("substrate or control channel");
 		log_info("routerd %s, substrate %s, veneerd %s", rd.cfg.host, rd.cfg.address,

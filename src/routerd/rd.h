@@ -142,6 +142,10 @@ struct rd_peer {
 	int paused;             /* not reading: the UPDATE budget is spent */
 	int export_waiting;     /* its table waits for the send queue to drain */
 	uint64_t refuse_until;  /* after max-prefix: connections refused until then (ms) */
+	uint32_t sess_asn;      /* what the current session was opened with (router AS, */
+	uint16_t sess_hold;     /* hold time, expected peer AS, GTSM): a change restarts it */
+	uint32_t sess_peer_asn;
+	int sess_ttl;
 	uint64_t since_ms;      /* wall clock of the last state change */
 	enum bgp_state reported;
 	uint32_t rep_received, rep_accepted, rep_rejected; /* counts in the last report */
@@ -176,8 +180,9 @@ struct rd {
 	struct rd_router *bench_router;
 };
 
-/* rd_state.c: after each batch veneerd sent (the sync client's on_update) */
+/* rd_state.c: the sync client's hooks: after each batch veneerd sent, and on WELCOME */
 void rd_update(struct agent *a);
+void rd_welcome(struct agent *a);
 
 /* rd_ns.c: namespaces and TUNs */
 /* Creates (or recreates) the network's namespace with its TUN and BGP listener. */
@@ -205,6 +210,8 @@ int rd_policy_parse(const char *json, struct rd_policy *p);
  */
 const char *rd_policy_check(const struct rd_policy *p, const struct fib_net *net,
     const struct bgp_prefix *pfx, int *override);
+/* Would the two policies judge some route differently (rules or subnet override)? */
+int rd_policy_verdicts_differ(const struct rd_policy *a, const struct rd_policy *b);
 
 /* rd_peer.c: sessions over the kernel's TCP */
 struct rd_peer *rd_peer_new(struct rd *rd, const char *port);
@@ -225,6 +232,8 @@ void rd_route_on_gr(struct ev_timer *t, void *arg);
 /* Sends routerd's whole view again (after veneerd came back). */
 void rd_report_all(struct rd *rd);
 void rd_route_refresh(struct rd_peer *p);
+/* The import policy changed: every accepted route of the port gets its verdict again. */
+void rd_route_reevaluate(struct rd_peer *p);
 struct rd_router *rd_router_get(struct rd *rd, const char *id, const char *net);
 void rd_router_free(struct rd_router *r);
 void rd_export_schedule(struct rd *rd);

@@ -329,6 +329,10 @@ rd_peer_new_session(struct rd_peer *p, struct rd_router *r)
 	if (p->sess)
 		bgp_sess_free(p->sess);
 	p->sess = bgp_sess_new(&cfg, &rd_ops, p);
+	p->sess_asn = r->asn;
+	p->sess_hold = r->hold;
+	p->sess_peer_asn = p->peer_asn;
+	p->sess_ttl = p->ttl_security;
 }
 
 /* Which routing port (and router) a new connection belongs to; NULL refuses it. */
@@ -523,6 +527,68 @@ rd_peer_configure(struct rd_peer *p, struct rd_net *n, const char *json)
 	json_decref(root);
 }
 
+/* Ends the session: its settings changed (Cease, other configuration change, RFC 4486). */
+static void
+rd_peer_restart(struct rd_peer *p, const char *why)
+{
+	if (p->sess == NULL || bgp_sess_state(p->sess) < BGP_S_OPENSENT)
+		return;
+	log_info("port %s: %s: session restarted", p->port, why);
+	bgp_sess_stop(p->sess, BGP_ERR_CEASE, BGP_CEASE_CONFIG, ev_now_ms());
+}
+
+/*
+ * The port moved (another subnet, router, network or address): its session, its table
+ * slot and its routes belong to where it was, so all of that ends before the move.
+ */
+static void
+rd_peer_moved(struct rd_peer *p, const struct fib_net *fn, const struct fib_port *fp)
+{
+	if (p->net[0] == '\0' || (strcmp(p->net, fn->n->id) == 0 &&
+	    strcmp(p->router, fp->sub->rtr->r->id) == 0 && strcmp(p->subnet, fp->sub->s->id) == 0 &&
+	    p->ip == fp->p->ip))
+		return;
+	rd_peer_restart(p, "moved");
+	rd_route_peer_down(p, 0);
+}
+
+/*
+ * New settings: what the session was opened with (our AS and hold time, the peer's AS,
+ * GTSM) restarts it; a new import policy asks the peer for its routes again (RFC 2918)
+ * so that every route gets the new verdict, or restarts the session if it cannot.
+ */
+static void
+rd_peer_reconfigure(struct rd_peer *p, struct rd_net *n, const char *json)
+{
+	struct rd_policy old = p->policy;
+	struct rd_router *r = map_get(&p->rd->routers, p->router);
+	const struct bgp_open *o;
+	uint8_t msg[BGP_HDR_LEN + 4];
+	size_t len;
+
+	rd_peer_configure(p, n, json);
+	if (p->sess == NULL || bgp_sess_state(p->sess) < BGP_S_OPENSENT)
+		return;
+	if (r && (r->asn != p->sess_asn || r->hold != p->sess_hold ||
+	    p->peer_asn != p->sess_peer_asn || p->ttl_security != p->sess_ttl)) {
+		rd_peer_restart(p, "session settings changed");
+		return;
+	}
+	if (!rd_policy_verdicts_differ(&old, &p->policy) ||
+	    bgp_sess_state(p->sess) != BGP_S_ESTABLISHED)
+		return;
+	/* Accepted routes are judged again here; refused ones need the peer to send them. */
+	rd_route_reevaluate(p);
+	o = bgp_sess_peer_open(p->sess);
+	if (o && o->rr && (len = bgp_refresh_build(msg, sizeof(msg), 1, 0, 1)) > 0) {
+		log_info("port %s: import policy changed: asking for its routes again", p->port);
+		rd_peer_send(p, msg, len);
+	} else {
+		log_info("port %s: import policy changed; without route refresh, routes it "
+		    "refused before are judged again when it announces them again", p->port);
+	}
+}
+
 static void
 rd_peer_mark(const char *key, void *val, void *arg)
 {
@@ -576,6 +642,7 @@ rd_peer_sync(struct rd *rd)
 			    (p = rd_peer_new(rd, fp->p->id)) == NULL)
 				continue;
 			p->seen = 1;
+			rd_peer_moved(p, fn, fp);
 			snprintf(p->net, sizeof(p->net), "%s", fn->n->id);
 			snprintf(p->router, sizeof(p->router), "%s", fp->sub->rtr->r->id);
 			snprintf(p->subnet, sizeof(p->subnet), "%s", fp->sub->s->id);
@@ -585,7 +652,7 @@ rd_peer_sync(struct rd *rd)
 			p->ip = fp->p->ip;
 			p->gw = fp->sub->gw;
 			conf = map_get(&rd->sync.live->bgpconf, fp->p->id);
-			rd_peer_configure(p, n, conf ? conf->json : NULL);
+			rd_peer_reconfigure(p, n, conf ? conf->json : NULL);
 		}
 	}
 	map_each(&rd->peers, rd_peer_collect, &gone);

@@ -171,3 +171,11 @@ rd_policy_check(const struct rd_policy *p, const struct fib_net *net,
 	}
 	return NULL;
 }
+
+int
+rd_policy_verdicts_differ(const struct rd_policy *a, const struct rd_policy *b)
+{
+	return a->nallow != b->nallow || a->ndeny != b->ndeny || a->override != b->override ||
+	    memcmp(a->allow, b->allow, (size_t)a->nallow * sizeof(a->allow[0])) != 0 ||
+	    memcmp(a->deny, b->deny, (size_t)a->ndeny * sizeof(a->deny[0])) != 0;
+}

@@ -797,3 +797,26 @@ rd_route_refresh(struct rd_peer *p)
 		rd_export_schedule(p->rd);
 	}
 }
+
+static void
+rd_route_reevaluate_each(const char *key, void *val, void *arg)
+{
+	struct rd_route *rt = val;
+	struct rd_peer *p = arg;
+	const struct bgp_aset *s = rt->aset;
+	struct bgp_prefix pfx = rt->p;
+
+	(void)key;
+	if (!rt->accepted || rt->claim || s == NULL)
+		return;
+	/* Held while the route is judged again: a refusal releases the route's reference. */
+	bgp_aset_ref(s);
+	rd_route_in(p, &pfx, bgp_aset_attrs(s));
+	bgp_aset_put(p->rd->atab, s);
+}
+
+void
+rd_route_reevaluate(struct rd_peer *p)
+{
+	map_each(&p->in, rd_route_reevaluate_each, p);
+}

@@ -159,3 +159,13 @@ rd_update(struct agent *a)
 	}
 	rd_export_schedule(rd);
 }
+
+/*
+ * Registered (again): veneerd hears everything we hold at once, even when it has no batch
+ * to send us (it restarted at the revision we hold, or the connection only blinked).
+ */
+void
+rd_welcome(struct agent *a)
+{
+	rd_report_all(a->owner);
+}

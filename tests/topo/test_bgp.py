@@ -143,3 +143,28 @@ def test_port_without_routing_gets_no_session(topo, lab):
                what="the refused SYN counted")
     sessions = lab.api.get("/v1/routers/%s/bgp" % topo["router"])["sessions"]
     assert plain.port["id"] not in [s["port"] for s in sessions]
+
+
+def test_policy_change_applies_to_routes_already_received(topo, lab):
+    """A new import policy gets every route its verdict again: routerd asks the peer for
+    its routes (route refresh) rather than waiting for them to be announced again."""
+    net, pfx = topo["net"], topo["specs"]["bird"][2] + ".0/24"
+    port = topo["vms"]["bird"].port["id"]
+
+    def status():
+        items = lab.api.get("/v1/routers/%s/bgp/routes?prefix=%s&port=%s"
+                            % (topo["router"], pfx, port))["items"]
+        return [(r["status"], r["selected"], r["reason"]) for r in items]
+    wait_until(lambda: status() == [("accepted", True, None)], 30, what="accepted first")
+    since = [s["since"] for s in lab.api.get("/v1/routers/%s/bgp" % topo["router"])[
+        "sessions"] if s["port"] == port]
+    lab.api.patch("/v1/networks/" + net["id"], {"import_policy": {
+        "deny": [{"prefix": "10.51.0.0/16", "le": 32}]}})
+    wait_until(lambda: status() == [("rejected", False, "denied by import policy")], 30,
+               what="the route refused under the new policy")
+    assert not topo["vms"]["a1"].ping_ok(topo["specs"]["bird"][2] + ".1", count=1, wait=1)
+    lab.api.patch("/v1/networks/" + net["id"], {"import_policy": None})
+    wait_until(lambda: status() == [("accepted", True, None)], 30, what="accepted again")
+    # The session was not restarted for it.
+    assert since == [s["since"] for s in lab.api.get("/v1/routers/%s/bgp" % topo["router"])[
+        "sessions"] if s["port"] == port]
