@@ -185,7 +185,7 @@ void rd_update(struct agent *a);
 void rd_welcome(struct agent *a);
 
 /* rd_ns.c: namespaces and TUNs */
-/* Creates (or recreates) the network's namespace with its TUN and BGP listener. */
+/* Creates (or recreates, after a crash) the network's namespace, TUN and BGP listener. */
 int rd_ns_open(struct rd *rd, struct rd_net *n);
 /* Makes the TUN hold exactly these router addresses. */
 int rd_ns_addrs(struct rd *rd, struct rd_net *n, const uint32_t *addrs, int naddrs);
@@ -196,6 +196,7 @@ void rd_ns_close(struct rd *rd, struct rd_net *n);
 int rd_ns_listen_here(struct rd *rd, struct rd_net *n, const char *addrport);
 
 /* rd_sub.c: the substrate side (VXLAN) and the TUNs */
+/* The VXLAN socket; 0 also when the address is not up yet (retried every 3 s). */
 int rd_sub_open(struct rd *rd);
 void rd_sub_close(struct rd *rd);
 void rd_sub_on_tun(struct ev_io *io, uint32_t events, void *arg);
@@ -218,28 +219,53 @@ struct rd_peer *rd_peer_new(struct rd *rd, const char *port);
 void rd_peer_on_accept(struct ev_io *io, uint32_t events, void *arg);
 /* Creates, updates and removes peers to match the fib (one per routing port). */
 void rd_peer_sync(struct rd *rd);
+/* Ends its session (Cease) and frees it; the caller has taken it out of rd->peers. */
 void rd_peer_free(struct rd_peer *p);
 json_t *rd_peer_json(const struct rd_peer *p);
 int rd_peer_send(struct rd_peer *p, const uint8_t *msg, size_t len);
 
-/* rd_route.c: received routes, the tables, reports and export */
+/* rd_route.c: received routes: verdicts, the tables, graceful restart */
+/* "a.b.c.d/len", the key of the per-port route maps (buf of PFX4_STRLEN). */
+void rd_route_key(const struct bgp_prefix *p, char *buf);
+/* A route announced (a != NULL) or withdrawn by the port: verdict, table, report. */
 void rd_route_in(struct rd_peer *p, const struct bgp_prefix *pfx, const struct bgp_attrs *a);
+/* Established: the port gets a place in its router's table and the table is sent to it. */
 void rd_route_peer_up(struct rd_peer *p);
+/*
+ * The session is gone: with keep_stale (a graceful restart), its routes stay marked stale
+ * until its End-of-RIB or the restart time; else they are withdrawn and veneerd told so.
+ */
 void rd_route_peer_down(struct rd_peer *p, int keep_stale);
+/* Withdraws the port's routes still marked stale (End-of-RIB of a restarted peer). */
 void rd_route_sweep_stale(struct rd_peer *p);
 /* The graceful-restart timer of a peer ran out: its stale routes go. */
 void rd_route_on_gr(struct ev_timer *t, void *arg);
-/* Sends routerd's whole view again (after veneerd came back). */
-void rd_report_all(struct rd *rd);
+/* The peer asked for our routes again: its whole table is sent at the next export. */
 void rd_route_refresh(struct rd_peer *p);
 /* The import policy changed: every accepted route of the port gets its verdict again. */
 void rd_route_reevaluate(struct rd_peer *p);
+
+/* rd_router.c */
+/* The router's BGP instance, made (AS 64512, hold 90 until configured) if missing. */
 struct rd_router *rd_router_get(struct rd *rd, const char *id, const char *net);
 void rd_router_free(struct rd_router *r);
+
+/* rd_export.c: each established port is sent its router's table (batched, diffed) */
 void rd_export_schedule(struct rd *rd);
+
+/* rd_report.c: what veneerd is told (nothing while it is away) */
+void rd_report_route(struct rd_peer *p, const struct rd_route *rt);
+/* pfx NULL: every route of the port. */
+void rd_report_unlearn(struct rd_peer *p, const struct bgp_prefix *pfx);
+void rd_report_claim(struct rd_peer *p, uint32_t ip, int release);
 void rd_report_session(struct rd_peer *p);
 /* Starts the periodic report of sessions whose prefix counts changed. */
 int rd_report_start(struct rd *rd);
+/*
+ * After registering: everything held is sent again (idempotent), and installed routes
+ * veneerd still has from sessions that are gone are withdrawn.
+ */
+void rd_report_all(struct rd *rd);
 
 /* rd_ctl.c */
 int rd_ctl_start(struct rd *rd);
