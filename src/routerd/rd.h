@@ -183,6 +183,18 @@ struct rd {
 /* rd_state.c: the sync client's hooks: after each batch veneerd sent, and on WELCOME */
 void rd_update(struct agent *a);
 void rd_welcome(struct agent *a);
+/*
+ * Mark and sweep over a map whose values have an int `seen` at offset off: begin clears
+ * every mark; collect lists (by key, into out, which the caller frees) what is still
+ * unmarked, to be removed after the walk.
+ */
+struct rd_unseen {
+	char (*ids)[CC_ID_LEN];
+	size_t n, cap;
+	size_t off;
+};
+void rd_unseen_begin(struct map *m, size_t off);
+void rd_unseen_collect(struct map *m, size_t off, struct rd_unseen *out);
 
 /* rd_ns.c: namespaces and TUNs */
 /* Creates (or recreates, after a crash) the network's namespace, TUN and BGP listener. */

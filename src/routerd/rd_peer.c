@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,44 +590,12 @@ rd_peer_reconfigure(struct rd_peer *p, struct rd_net *n, const char *json)
 	}
 }
 
-static void
-rd_peer_mark(const char *key, void *val, void *arg)
-{
-	(void)key;
-	(void)arg;
-	((struct rd_peer *)val)->seen = 0;
-}
-
-struct rd_gone {
-	char (*ids)[CC_ID_LEN];
-	size_t n, cap;
-};
-
-static void
-rd_peer_collect(const char *key, void *val, void *arg)
-{
-	struct rd_gone *g = arg;
-
-	if (((struct rd_peer *)val)->seen)
-		return;
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 16;
-		char (*ids)[CC_ID_LEN] = realloc(g->ids, cap * CC_ID_LEN);
-
-		if (ids == NULL)
-			return;
-		g->ids = ids;
-		g->cap = cap;
-	}
-	snprintf(g->ids[g->n++], CC_ID_LEN, "%s", key);
-}
-
 void
 rd_peer_sync(struct rd *rd)
 {
-	struct rd_gone gone = {0};
+	struct rd_unseen gone = {0};
 
-	map_each(&rd->peers, rd_peer_mark, NULL);
+	rd_unseen_begin(&rd->peers, offsetof(struct rd_peer, seen));
 	for (int i = 0; rd->fib && i < rd->fib->nnets; i++) {
 		const struct fib_net *fn = &rd->fib->nets[i];
 		struct rd_net *n = map_get(&rd->nets, fn->n->id);
@@ -655,7 +624,7 @@ rd_peer_sync(struct rd *rd)
 			rd_peer_reconfigure(p, n, conf ? conf->json : NULL);
 		}
 	}
-	map_each(&rd->peers, rd_peer_collect, &gone);
+	rd_unseen_collect(&rd->peers, offsetof(struct rd_peer, seen), &gone);
 	for (size_t i = 0; i < gone.n; i++) {
 		struct rd_peer *p = map_del(&rd->peers, gone.ids[i]);
 

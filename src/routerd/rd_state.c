@@ -4,6 +4,7 @@
  * a routing port and loses it with its last; the TUN holds every router address of the
  * network (a port may peer with any address of its own router).
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,23 +13,28 @@
 #include "log.h"
 #include "rd.h"
 
+/*
+ * Mark and sweep over routerd's maps (networks, routers, peers): each value has an int
+ * `seen` at offset off, cleared before a pass over veneerd's view and set for what is still
+ * there; what stays unseen is collected by key, to be removed after the walk.
+ */
 static void
 rd_mark(const char *key, void *val, void *arg)
 {
 	(void)key;
-	*(int *)((char *)val + (size_t)(uintptr_t)arg) = 0;
+	*(int *)((char *)val + *(const size_t *)arg) = 0;
 }
 
-struct rd_gone {
-	char (*ids)[CC_ID_LEN];
-	size_t n, cap;
-	size_t off;
-};
+void
+rd_unseen_begin(struct map *m, size_t off)
+{
+	map_each(m, rd_mark, &off);
+}
 
 static void
 rd_collect(const char *key, void *val, void *arg)
 {
-	struct rd_gone *g = arg;
+	struct rd_unseen *g = arg;
 
 	if (*(int *)((char *)val + g->off))
 		return;
@@ -42,6 +48,14 @@ rd_collect(const char *key, void *val, void *arg)
 		g->cap = cap;
 	}
 	snprintf(g->ids[g->n++], CC_ID_LEN, "%s", key);
+}
+
+void
+rd_unseen_collect(struct map *m, size_t off, struct rd_unseen *out)
+{
+	out->n = 0;
+	out->off = off;
+	map_each(m, rd_collect, out);
 }
 
 /* Does network fn have a routing port (bound anywhere)? */
@@ -119,13 +133,13 @@ rd_update(struct agent *a)
 {
 	struct rd *rd = a->owner;
 	struct fib *old = rd->fib;
-	struct rd_gone gone = {0};
+	struct rd_unseen gone = {0};
 
 	/* The old fib points into the view this batch just changed: no going back to it. */
 	if ((rd->fib = fib_build(a->live, a->cfg.host)) == NULL)
 		fatalx("out of memory compiling revision %llu", (unsigned long long)a->live->revision);
-	map_each(&rd->nets, rd_mark, (void *)offsetof(struct rd_net, seen));
-	map_each(&rd->routers, rd_mark, (void *)offsetof(struct rd_router, seen));
+	rd_unseen_begin(&rd->nets, offsetof(struct rd_net, seen));
+	rd_unseen_begin(&rd->routers, offsetof(struct rd_router, seen));
 	for (int i = 0; i < rd->fib->nnets; i++) {
 		const struct fib_net *fn = &rd->fib->nets[i];
 		struct rd_net *n;
@@ -136,13 +150,10 @@ rd_update(struct agent *a)
 		rd_net_sync(rd, n, fn);
 	}
 	rd_peer_sync(rd);
-	gone.off = offsetof(struct rd_router, seen);
-	map_each(&rd->routers, rd_collect, &gone);
+	rd_unseen_collect(&rd->routers, offsetof(struct rd_router, seen), &gone);
 	for (size_t i = 0; i < gone.n; i++)
 		rd_router_free(map_del(&rd->routers, gone.ids[i]));
-	gone.n = 0;
-	gone.off = offsetof(struct rd_net, seen);
-	map_each(&rd->nets, rd_collect, &gone);
+	rd_unseen_collect(&rd->nets, offsetof(struct rd_net, seen), &gone);
 	for (size_t i = 0; i < gone.n; i++) {
 		struct rd_net *n = map_del(&rd->nets, gone.ids[i]);
 

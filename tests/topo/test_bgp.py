@@ -29,16 +29,6 @@ def _appliance(lab, subnet, host, name):
     return lab.vm(port, name)
 
 
-def peer_dir(lab, name):
-    """A work directory for a daemon, inside the lab's (FRR runs as user frr: every
-    directory on the way must be searchable, which pytest's tmp_path is not)."""
-    d = lab.dir / "peers" / name
-    d.mkdir(parents=True, exist_ok=True)
-    for p in (lab.dir, lab.dir / "peers", d):
-        p.chmod(0o755)
-    return d
-
-
 @pytest.fixture(scope="module")
 def topo(lab):
     t = lab.tenant()
@@ -61,7 +51,7 @@ def topo(lab):
             vm = vms[name]
             vm.sh("ip", "addr", "add", pfx + ".1/32", "dev", "lo", check=True)
             vm.sh("sysctl", "-qw", "net.ipv4.ip_forward=1", check=True)
-            d = cls(vm.ns, peer_dir(lab, name), vm.port["ip"], asn,
+            d = cls(vm.ns, lab.peer_dir(name), vm.port["ip"], asn,
                     neighbors=[{"ip": gw, "asn": ASN}], announce=[pfx + ".0/24"])
             d.start()
             daemons[name] = d

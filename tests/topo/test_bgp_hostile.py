@@ -50,14 +50,6 @@ RAW_BG = ["10.62.%d.0/24" % i for i in range(5)]
 MD5_KEY = "s3cret-key"
 
 
-def peer_dir(lab, name):
-    d = lab.dir / "peers" / name
-    d.mkdir(parents=True, exist_ok=True)
-    for p in (lab.dir, lab.dir / "peers", d):
-        p.chmod(0o755)
-    return d
-
-
 @pytest.fixture(scope="module")
 def topo(lab):
     t = lab.tenant()
@@ -79,7 +71,7 @@ def topo(lab):
         "gtsm": routing("h1", "gtsm", {"ttl_security": True}),
         "plain": lab.vm(lab.port(sa, "h1"), "plain"),
     }
-    exa = Exabgp(vms["exa"].ns, peer_dir(lab, "exa"), vms["exa"].ip, EXA_ASN,
+    exa = Exabgp(vms["exa"].ns, lab.peer_dir("exa"), vms["exa"].ip, EXA_ASN,
                  neighbors=[{"ip": GW, "asn": ASN}], announce=HEALTHY)
     raws = []
     try:

@@ -33,15 +33,6 @@ ASN = 64512
 ANYCAST = "10.60.0.1"
 
 
-def peer_dir(lab, name):
-    """A work directory for a daemon inside the lab's (searchable by FRR's user too)."""
-    d = lab.dir / "peers" / name
-    d.mkdir(parents=True, exist_ok=True)
-    for p in (lab.dir, lab.dir / "peers", d):
-        p.chmod(0o755)
-    return d
-
-
 def second_port(lab, vm, subnet, ip):
     """Gives VM a second interface: a port of `subnet` on the same host, static address."""
     port = lab.port(subnet, vm.host, routing=True, source_dest_check=False, ip=ip)
@@ -80,11 +71,11 @@ def topo(lab):
         vms[name].sh("ip", "addr", "add", ANYCAST + "/32", "dev", "lo", check=True)
     daemons = {}
     try:
-        daemons["fw"] = Exabgp(fw.ns, peer_dir(lab, "fw"), "10.0.1.10", 65010, neighbors=[
+        daemons["fw"] = Exabgp(fw.ns, lab.peer_dir("fw"), "10.0.1.10", 65010, neighbors=[
             {"ip": "10.0.1.1", "asn": ASN, "local_ip": "10.0.1.10"},
             {"ip": "10.0.2.1", "asn": ASN, "local_ip": "10.0.2.10"}]).start()
         for name, asn in (("e1", 65011), ("e2", 65012)):
-            daemons[name] = Bird(vms[name].ns, peer_dir(lab, name), vms[name].ip, asn,
+            daemons[name] = Bird(vms[name].ns, lab.peer_dir(name), vms[name].ip, asn,
                                  neighbors=[{"ip": "10.0.3.1", "asn": ASN}],
                                  announce=["10.60.0.0/24"]).start()
         yield {"net": net, "router": net["main_router"], "vms": vms, "fwb": fwb,

@@ -30,14 +30,6 @@ ASN = 64512
 GW = "10.0.1.1"
 
 
-def peer_dir(lab, name):
-    d = lab.dir / "peers" / name
-    d.mkdir(parents=True, exist_ok=True)
-    for p in (lab.dir, lab.dir / "peers", d):
-        p.chmod(0o755)
-    return d
-
-
 def installed(lab, router):
     items = lab.api.get("/v1/routers/%s/routes" % router)["items"]
     return sorted(r["destination"] for r in items if r["origin"] == "bgp" and r["selected"])
@@ -63,10 +55,10 @@ def topo(lab):
         vms["gr"].sh("ip", "addr", "add", addr + "/32", "dev", "lo", check=True)
     vms["nogr"].sh("ip", "addr", "add", "10.72.0.1/32", "dev", "lo", check=True)
     daemons = {
-        "gr": Bird(vms["gr"].ns, peer_dir(lab, "gr"), vms["gr"].ip, 65021,
+        "gr": Bird(vms["gr"].ns, lab.peer_dir("gr"), vms["gr"].ip, 65021,
                    neighbors=[{"ip": GW, "asn": ASN, "graceful_restart": True}],
                    announce=["10.70.0.0/24", "10.71.0.0/24"]),
-        "nogr": Bird(vms["nogr"].ns, peer_dir(lab, "nogr"), vms["nogr"].ip, 65022,
+        "nogr": Bird(vms["nogr"].ns, lab.peer_dir("nogr"), vms["nogr"].ip, 65022,
                      neighbors=[{"ip": GW, "asn": ASN}], announce=["10.72.0.0/24"]),
     }
     try:

@@ -466,15 +466,6 @@ class EchoServer(threading.Thread):
 # ---------------------------------------------------------------------------------------------
 # The topology
 
-def peer_dir(lab, name):
-    """A work directory under the lab's, readable by daemons that drop privileges."""
-    d = lab.dir / "peers" / name
-    d.mkdir(parents=True, exist_ok=True)
-    for p in (lab.dir, lab.dir / "peers", d):
-        p.chmod(0o755)
-    return d
-
-
 def record(name, value):
     print("\n[figure] %s: %s" % (name, value))
 
@@ -488,9 +479,9 @@ def vrrp(lab):
     ka2 = lab.vm(lab.port(sa, "h2", claimable=[VIP_CLAIM]), "ka2")
     c = lab.vm(lab.port(sa, "h3"), "c")
     uni = os.environ.get("KA_VRRP") == "unicast"
-    kas = {"ka1": Keepalived(ka1.ns, peer_dir(lab, "ka1"), "ka1", ka1.dev, 150, "MASTER",
+    kas = {"ka1": Keepalived(ka1.ns, lab.peer_dir("ka1"), "ka1", ka1.dev, 150, "MASTER",
                              unicast_peer=ka2.ip if uni else None),
-           "ka2": Keepalived(ka2.ns, peer_dir(lab, "ka2"), "ka2", ka2.dev, 100, "BACKUP",
+           "ka2": Keepalived(ka2.ns, lab.peer_dir("ka2"), "ka2", ka2.dev, 100, "BACKUP",
                              unicast_peer=ka1.ip if uni else None)}
     helpers = []
     try:
@@ -675,7 +666,7 @@ def bgp(lab):
     try:
         for i, name in enumerate(("b1", "b2")):
             vm = vms[name]
-            birds[name] = Bird(vm.ns, peer_dir(lab, name), vm.ip, 65001 + i,
+            birds[name] = Bird(vm.ns, lab.peer_dir(name), vm.ip, 65001 + i,
                                neighbors=[{"ip": GW, "asn": ROUTER_ASN}], announce=[])
             birds[name].start()
         # each answers from its own socket bound to the VIP (it is on lo in both)

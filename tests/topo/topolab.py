@@ -406,6 +406,16 @@ class Lab:
             out.append("== %s ==\n%s" % (f, "\n".join(text)))
         return "\n".join(out)
 
+    def peer_dir(self, name):
+        """A work directory for a daemon (BIRD, FRR, keepalived...) inside the lab's: every
+        directory on the way is searchable, since some daemons drop privileges (FRR runs as
+        user frr), which pytest's tmp_path does not allow."""
+        d = self.dir / "peers" / name
+        d.mkdir(parents=True, exist_ok=True)
+        for p in (self.dir, self.dir / "peers", d):
+            p.chmod(0o755)
+        return d
+
     # -- processes in namespaces --------------------------------------------------------------
     def sh(self, ns, *cmd, timeout=30, check=False):
         r = subprocess.run(["ip", "netns", "exec", ns, *cmd], capture_output=True, text=True,
