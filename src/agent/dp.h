@@ -74,7 +74,7 @@ struct lport {
 	uint64_t rx, tx, drops;
 	uint64_t claims;       /* claims reported for it (gratuitous ARP) */
 	uint64_t flooded;      /* link-local multicast and broadcast packets it sent, flooded */
-	struct vip_bucket claim_tb, flood_tb;
+	struct vip_bucket claim_tb, flood_tb, flood_copy_tb;
 };
 
 /* A VXLAN datagram waiting in the stage for dp_io_flush_tx(). */

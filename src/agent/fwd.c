@@ -400,7 +400,9 @@ fwd_flood(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f, uint8_
 	const struct fib_port *fp = lp->fp;
 	const struct fib_subnet *s = fp->sub;
 
-	if (!vip_take(&lp->flood_tb, ev_now_ms(), VIP_FLOOD_RATE, VIP_FLOOD_BURST)) {
+	if (!vip_take(&lp->flood_tb, ev_now_ms(), VIP_FLOOD_RATE, VIP_FLOOD_BURST) ||
+	    !vip_take_n(&lp->flood_copy_tb, ev_now_ms(), VIP_FLOOD_COPY_RATE,
+	    VIP_FLOOD_COPY_BURST, (double)s->nflood)) {
 		dp_drop(dp, lp, DP_FLOOD_RATE);
 		return;
 	}
@@ -429,6 +431,7 @@ fwd_ip(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len)
 	const struct fib_subnet *gw;
 	struct pkt_udp u;
 	struct cur l4;
+	int udp;
 
 	/* The IPv4 header checksum is verified (RFC 1812 5.2.2); L4 ones are the receiver's. */
 	if (pkt_ip4_frame_parse(&c, 0, &f) != PKT_OK) {
@@ -436,8 +439,9 @@ fwd_ip(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len)
 		return;
 	}
 	l4 = f.ip.payload;
-	if (f.ip.proto == PKT_IPPROTO_UDP && pkt_udp_parse(&l4, &f.ip, PKT_CSUM_SKIP, &u) ==
-	    PKT_OK && u.dport == PKT_DHCP_SERVER_PORT && u.sport == PKT_DHCP_CLIENT_PORT) {
+	udp = f.ip.proto == PKT_IPPROTO_UDP && pkt_udp_parse(&l4, &f.ip, PKT_CSUM_SKIP, &u) ==
+	    PKT_OK;
+	if (udp && u.dport == PKT_DHCP_SERVER_PORT && u.sport == PKT_DHCP_CLIENT_PORT) {
 		fwd_dhcp(dp, lp, &f, &u.payload);
 		return;
 	}
@@ -451,7 +455,12 @@ fwd_ip(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len)
 		return;
 	}
 	if (pkt_mac_is_group(f.eth.dst)) {
-		if (vip_flood_kind(&fp->sub->s->cidr, f.ip.dst) != VIP_FLOOD_NONE)
+		/* DHCP is answered by the agent alone: a VM's own DHCP server is not heard. */
+		int dhcp = udp && (u.sport == PKT_DHCP_SERVER_PORT || u.sport ==
+		    PKT_DHCP_CLIENT_PORT || u.dport == PKT_DHCP_SERVER_PORT ||
+		    u.dport == PKT_DHCP_CLIENT_PORT);
+
+		if (!dhcp && vip_flood_kind(&fp->sub->s->cidr, f.ip.dst) != VIP_FLOOD_NONE)
 			fwd_flood(dp, lp, &f, frame, len);
 		else
 			dp_drop(dp, lp, DP_BROADCAST);

@@ -5,6 +5,12 @@
 int
 vip_take(struct vip_bucket *b, uint64_t now_ms, double rate, double burst)
 {
+	return vip_take_n(b, now_ms, rate, burst, 1.0);
+}
+
+int
+vip_take_n(struct vip_bucket *b, uint64_t now_ms, double rate, double burst, double n)
+{
 	if (!b->used) {
 		b->used = 1;
 		b->level = burst;
@@ -17,9 +23,9 @@ vip_take(struct vip_bucket *b, uint64_t now_ms, double rate, double burst)
 			b->level = burst;
 		b->last_ms = now_ms;
 	}
-	if (b->level < 1.0)
+	if (b->level < n)
 		return 0;
-	b->level -= 1.0;
+	b->level -= n;
 	return 1;
 }
 

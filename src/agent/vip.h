@@ -18,6 +18,12 @@
 /* Flooded packets a port may send: 200 per second, 400 at once. */
 #define VIP_FLOOD_RATE 200.0
 #define VIP_FLOOD_BURST 400.0
+/*
+ * What one port's floods may cost its agent in copies (a frame to a subnet of N ports is
+ * up to N copies): bounds the amplification, whatever the subnet's size.
+ */
+#define VIP_FLOOD_COPY_RATE 20000.0
+#define VIP_FLOOD_COPY_BURST 40000.0
 
 /* A token bucket; all zero is a full bucket not used yet. */
 struct vip_bucket {
@@ -28,6 +34,8 @@ struct vip_bucket {
 
 /* Takes a token from b at time now_ms (monotonic): 1, or 0 when b is empty. */
 int vip_take(struct vip_bucket *b, uint64_t now_ms, double rate, double burst);
+/* The same for n tokens at once: all or nothing. */
+int vip_take_n(struct vip_bucket *b, uint64_t now_ms, double rate, double burst, double n);
 
 /* What a destination address is to a subnet. */
 enum vip_flood {

@@ -374,7 +374,8 @@ claim_refuse(struct claim_run *cr, const struct claim_port *cp, uint32_t ip,
 static void
 claim_next(struct claim_run *cr, const struct claim_port *from, uint32_t ip)
 {
-	for (;;) {
+	/* Bounded: a failed DELETE must not bring back the same row for ever. */
+	for (int tries = 0; tries < 1000; tries++) {
 		sqlite3_stmt *s = store_q(cr->st, "SELECT port FROM vip_bgp WHERE network = ? AND "
 		    "addr = ? ORDER BY since DESC, port DESC LIMIT 1", "su", from->network, ip);
 		char next[CC_ID_LEN] = "";
@@ -390,8 +391,9 @@ claim_next(struct claim_run *cr, const struct claim_port *from, uint32_t ip)
 			claim_apply(cr, &cp, ip, CLAIM_HOW_BGP, "next bgp claimant");
 			return;
 		}
-		store_x(cr->st, "DELETE FROM vip_bgp WHERE network = ? AND addr = ? AND port = ?",
-		    "sus", from->network, ip, next);
+		if (store_x(cr->st, "DELETE FROM vip_bgp WHERE network = ? AND addr = ? AND "
+		    "port = ?", "sus", from->network, ip, next) != SQLITE_DONE)
+			return;
 		cr->wrote = 1;
 	}
 }
@@ -439,6 +441,9 @@ claim_one(struct claim_run *cr, const struct claim_port *cp, uint32_t ip, enum c
 
 	if (r == CLAIM_OK && !mine && claim_full_port(cr->st, cp->id, ip))
 		r = CLAIM_LIMIT;
+	/* A port over its limit still announces: it queues, and may take the address later. */
+	if (r == CLAIM_LIMIT && how == CLAIM_HOW_BGP)
+		claim_bgp_row(cr, cp, ip, 1);
 	if (r != CLAIM_OK)
 		return claim_refuse(cr, cp, ip, how, r, cp->id);
 	/* keepalived sends several gratuitous ARPs on becoming master: the rest change nothing */
@@ -447,7 +452,11 @@ claim_one(struct claim_run *cr, const struct claim_port *cp, uint32_t ip, enum c
 			claim_bgp_row(cr, cp, ip, 0);
 		return CLAIM_OK;
 	}
-	if (!claim_take(cp->id, &cr->retry))
+	/*
+	 * BGP claims come from routerd only, paced by the session's own UPDATE rate limit, and
+	 * routerd reports each announcement once: a refusal for rate would lose it for good.
+	 */
+	if (how != CLAIM_HOW_BGP && !claim_take(cp->id, &cr->retry))
 		return claim_refuse(cr, cp, ip, how, CLAIM_RATE_LIMITED, cp->id);
 	if (how == CLAIM_HOW_BGP)
 		claim_bgp_row(cr, cp, ip, 1);
@@ -473,7 +482,6 @@ claim_garp(struct vd *vd, const char *host, const char *port, uint32_t ip)
 {
 	struct claim_run cr = {.st = vd->st};
 	struct claim_port cp;
-	char key[CC_HOST_LEN + 8];
 
 	claim_count.claims[CLAIM_HOW_GARP]++;
 	if (store_begin(vd->st, 1) != 0)
@@ -482,9 +490,13 @@ claim_garp(struct vd *vd, const char *host, const char *port, uint32_t ip)
 		/* Nobody to show a history row to: counted only. */
 		claim_count.refused[CLAIM_UNKNOWN_PORT]++;
 	} else if (strcmp(cp.host, host) != 0) {
-		/* The reporting host pays for the history row, not the port it names. */
-		snprintf(key, sizeof(key), "host:%s", host);
-		claim_refuse(&cr, &cp, ip, CLAIM_HOW_GARP, CLAIM_WRONG_HOST, key);
+		/*
+		 * Counted only: a history row would let any host write into the port's tenant's
+		 * claim history.
+		 */
+		claim_count.refused[CLAIM_WRONG_HOST]++;
+		log_warnx("claim: host %s reported a gratuitous ARP for port %s of host %s: refused",
+		    host, port, cp.host);
 	} else {
 		claim_one(&cr, &cp, ip, CLAIM_HOW_GARP);
 	}

@@ -200,10 +200,10 @@ def test_refusals_from_an_agent(env):
     ak.wait_until(lambda: len(history(c, pa)) == 4, what="refusals recorded")
     assert [x["reason"] for x in history(c, pa)] == ["not_claimable", "not_in_subnet",
                                                       "fixed_address", "reserved"]
-    h = history(c, pb)
-    assert [(x["ip"], x["how"], x["result"], x["reason"]) for x in h] == [
-        ("10.0.1.101", "garp", "refused", "wrong_host")]
-    assert counter(c, 'veneer_claims_refused_total{reason="wrong_host"}') == wrong + 1
+    # Counted, not written into pb's tenant's history: any host could fill it otherwise.
+    ak.wait_until(lambda: counter(c, 'veneer_claims_refused_total{reason="wrong_host"}')
+                  == wrong + 1, what="wrong_host counted")
+    assert history(c, pb) == []
     assert counter(c, 'veneer_claims_refused_total{reason="unknown_port"}') == unknown + 1
     assert counter(c, 'veneer_claims_total{how="garp"}') == garp + 6
     assert c.veneerd.revision() == rev
@@ -268,12 +268,14 @@ def test_routerd_announce_withdraw_next_claimant(env):
 
     # a port without routing cannot claim by BGP; routerd's session reports no ARP
     unknown = counter(c, 'veneer_claims_refused_total{reason="unknown_port"}')
+    wrong = counter(c, 'veneer_claims_refused_total{reason="wrong_host"}')
     rd.send(w.claim(plain["id"], vip, w.CLAIM_BGP))
     rd.send(w.claim(plain["id"], vip, w.CLAIM_GARP))
     ak.wait_until(lambda: counter(c, 'veneer_claims_refused_total{reason="unknown_port"}')
                   == unknown + 1, what="unknown_port counted")
-    ak.wait_until(lambda: [x["reason"] for x in history(c, plain)] == ["wrong_host"],
-                  what="wrong_host recorded")
+    ak.wait_until(lambda: counter(c, 'veneer_claims_refused_total{reason="wrong_host"}')
+                  == wrong + 1, what="wrong_host counted")
+    assert history(c, plain) == []
     assert c.veneerd.revision() == rev
 
     # a gratuitous ARP takes it from a BGP holder; that holder's withdrawal leaves it alone
