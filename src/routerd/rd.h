@@ -184,17 +184,20 @@ struct rd {
 void rd_update(struct agent *a);
 void rd_welcome(struct agent *a);
 /*
- * Mark and sweep over a map whose values have an int `seen` at offset off: begin clears
- * every mark; collect lists (by key, into out, which the caller frees) what is still
- * unmarked, to be removed after the walk.
+ * Keys of a map collected during a walk, to act on after it (a map must not change while
+ * map_each walks it). Keys up to CC_ID_LEN - 1 characters (ids, prefixes); free ids after.
  */
-struct rd_unseen {
+struct rd_keys {
 	char (*ids)[CC_ID_LEN];
 	size_t n, cap;
-	size_t off;
 };
+void rd_keys_add(struct rd_keys *k, const char *key);
+/*
+ * Mark and sweep over a map whose values have an int `seen` at offset off: begin clears
+ * every mark; collect lists (into out, emptied first) the keys still unmarked.
+ */
 void rd_unseen_begin(struct map *m, size_t off);
-void rd_unseen_collect(struct map *m, size_t off, struct rd_unseen *out);
+void rd_unseen_collect(struct map *m, size_t off, struct rd_keys *out);
 
 /* rd_ns.c: namespaces and TUNs */
 /* Creates (or recreates, after a crash) the network's namespace, TUN and BGP listener. */

@@ -225,11 +225,7 @@ rd_send_group(struct rd_peer *p, const struct rd_out *v, size_t n)
 
 struct rd_wd {
 	const struct map *want;
-	struct bgp_upd_builder *b;
-	uint8_t *msg;
-	struct rd_peer *p;
-	char (*gone)[PFX4_STRLEN];
-	size_t ngone, capgone;
+	struct rd_keys gone;
 };
 
 static void
@@ -238,36 +234,26 @@ rd_collect_gone(const char *key, void *val, void *arg)
 	struct rd_wd *w = arg;
 
 	(void)val;
-	if (map_get(w->want, key) != NULL)
-		return;
-	if (w->ngone == w->capgone) {
-		size_t cap = w->capgone ? w->capgone * 2 : 64;
-		char (*g)[PFX4_STRLEN] = realloc(w->gone, cap * PFX4_STRLEN);
-
-		if (g == NULL)
-			return;
-		w->gone = g;
-		w->capgone = cap;
-	}
-	snprintf(w->gone[w->ngone++], PFX4_STRLEN, "%s", key);
+	if (map_get(w->want, key) == NULL)
+		rd_keys_add(&w->gone, key);
 }
 
 static void
 rd_send_withdrawals(struct rd_peer *p, const struct map *want)
 {
-	struct rd_wd w = {want, NULL, NULL, p, NULL, 0, 0};
+	struct rd_wd w = {want, {0}};
 	uint8_t msg[BGP_MAX_LEN];
 	struct bgp_upd_builder b;
 	size_t len;
 
 	map_each(&p->adj_out, rd_collect_gone, &w);
 	bgp_upd_begin(&b, msg, sizeof(msg), NULL, 0);
-	for (size_t i = 0; i < w.ngone; i++) {
+	for (size_t i = 0; i < w.gone.n; i++) {
 		struct pfx4 q;
 		struct bgp_prefix pfx;
 
-		map_del(&p->adj_out, w.gone[i]);
-		if (pfx4_parse(w.gone[i], &q, 0, 32) != ADDR_OK)
+		map_del(&p->adj_out, w.gone.ids[i]);
+		if (pfx4_parse(w.gone.ids[i], &q, 0, 32) != ADDR_OK)
 			continue;
 		pfx.addr = q.addr;
 		pfx.len = q.len;
@@ -280,7 +266,7 @@ rd_send_withdrawals(struct rd_peer *p, const struct map *want)
 	}
 	if ((len = bgp_upd_finish(&b)) > 0)
 		rd_peer_send(p, msg, len);
-	free(w.gone);
+	free(w.gone.ids);
 }
 
 static void

@@ -593,7 +593,7 @@ rd_peer_reconfigure(struct rd_peer *p, struct rd_net *n, const char *json)
 void
 rd_peer_sync(struct rd *rd)
 {
-	struct rd_unseen gone = {0};
+	struct rd_keys gone = {0};
 
 	rd_unseen_begin(&rd->peers, offsetof(struct rd_peer, seen));
 	for (int i = 0; rd->fib && i < rd->fib->nnets; i++) {

@@ -365,28 +365,11 @@ rd_route_mark_stale(const char *key, void *val, void *arg)
 	((struct rd_route *)val)->stale = 1;
 }
 
-struct rd_stale {
-	char (*keys)[PFX4_STRLEN];
-	size_t n, cap;
-};
-
 static void
 rd_route_collect_stale(const char *key, void *val, void *arg)
 {
-	struct rd_stale *s = arg;
-
-	if (!((struct rd_route *)val)->stale)
-		return;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		char (*k)[PFX4_STRLEN] = realloc(s->keys, cap * PFX4_STRLEN);
-
-		if (k == NULL)
-			return;
-		s->keys = k;
-		s->cap = cap;
-	}
-	snprintf(s->keys[s->n++], PFX4_STRLEN, "%s", key);
+	if (((struct rd_route *)val)->stale)
+		rd_keys_add(arg, key);
 }
 
 void
@@ -424,18 +407,18 @@ void
 rd_route_sweep_stale(struct rd_peer *p)
 {
 	struct rd_router *r = rd_peer_router(p);
-	struct rd_stale s = {0};
+	struct rd_keys s = {0};
 
 	ev_timer_disarm(p->gr_timer);
 	map_each(&p->in, rd_route_collect_stale, &s);
 	for (size_t i = 0; i < s.n; i++) {
-		struct rd_route *rt = map_get(&p->in, s.keys[i]);
+		struct rd_route *rt = map_get(&p->in, s.ids[i]);
 		struct bgp_prefix pfx = rt->p;
 
-		rd_route_forget(p, r, s.keys[i], rt);
+		rd_route_forget(p, r, s.ids[i], rt);
 		rd_report_unlearn(p, &pfx);
 	}
-	free(s.keys);
+	free(s.ids);
 }
 
 void

@@ -31,31 +31,42 @@ rd_unseen_begin(struct map *m, size_t off)
 	map_each(m, rd_mark, &off);
 }
 
-static void
-rd_collect(const char *key, void *val, void *arg)
+void
+rd_keys_add(struct rd_keys *k, const char *key)
 {
-	struct rd_unseen *g = arg;
-
-	if (*(int *)((char *)val + g->off))
-		return;
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? g->cap * 2 : 16;
-		char (*ids)[CC_ID_LEN] = realloc(g->ids, cap * CC_ID_LEN);
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 16;
+		char (*ids)[CC_ID_LEN] = realloc(k->ids, cap * CC_ID_LEN);
 
 		if (ids == NULL)
 			return;
-		g->ids = ids;
-		g->cap = cap;
+		k->ids = ids;
+		k->cap = cap;
 	}
-	snprintf(g->ids[g->n++], CC_ID_LEN, "%s", key);
+	snprintf(k->ids[k->n++], CC_ID_LEN, "%s", key);
+}
+
+struct rd_unseen {
+	size_t off;
+	struct rd_keys *out;
+};
+
+static void
+rd_collect(const char *key, void *val, void *arg)
+{
+	struct rd_unseen *u = arg;
+
+	if (!*(int *)((char *)val + u->off))
+		rd_keys_add(u->out, key);
 }
 
 void
-rd_unseen_collect(struct map *m, size_t off, struct rd_unseen *out)
+rd_unseen_collect(struct map *m, size_t off, struct rd_keys *out)
 {
+	struct rd_unseen u = {off, out};
+
 	out->n = 0;
-	out->off = off;
-	map_each(m, rd_collect, out);
+	map_each(m, rd_collect, &u);
 }
 
 /* Does network fn have a routing port (bound anywhere)? */
@@ -133,7 +144,7 @@ rd_update(struct agent *a)
 {
 	struct rd *rd = a->owner;
 	struct fib *old = rd->fib;
-	struct rd_unseen gone = {0};
+	struct rd_keys gone = {0};
 
 	/* The old fib points into the view this batch just changed: no going back to it. */
 	if ((rd->fib = fib_build(a->live, a->cfg.host)) == NULL)
