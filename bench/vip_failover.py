@@ -243,6 +243,8 @@ def trial(side, case):
     `linkup`); returns {metric: ms} or raises AssertionError."""
     old, new = ("ka1", "ka2") if case in ("graceful", "linkdown") else ("ka2", "ka1")
     ka1_ns, ka1_dev, _ = side.vm("ka1")
+    if old == "ka1" and not side.ka["ka1"].running():
+        restore(side)  # --cases without return/linkup: ka1 is master again before each pair
     side.probe_start()
     try:
         side.steady(old)

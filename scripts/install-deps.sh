@@ -11,6 +11,8 @@ PKGS=(
   libcurl4-openssl-dev libmnl-dev
   # tests
   libcmocka-dev python3-pytest sqlite3
+  # fault and delay injection into veneerd's fsync (tests/agent/test_cc_durability.py)
+  strace
   # the lab and the topology tests: VMs in namespaces with real DHCP clients and tools
   iproute2 isc-dhcp-client udhcpc iputils-ping traceroute python3-scapy iperf3 procps tcpdump
   tshark

@@ -15,6 +15,7 @@ struct conn {
 	int fd;
 	int closed;
 	int closing; /* close once the queue is written */
+	int corked;  /* queue without writing until conn_uncork */
 	char peer[64];
 	conn_msg_cb on_msg;
 	conn_close_cb on_close;
@@ -158,8 +159,24 @@ conn_send_raw(struct conn *c, const uint8_t *msg, size_t len)
 		return -1;
 	memcpy(c->wq + c->wlen, msg, len);
 	c->wlen += len;
-	conn_flush(c);
+	if (!c->corked)
+		conn_flush(c);
 	return c->closed ? -1 : 0;
+}
+
+void
+conn_cork(struct conn *c)
+{
+	c->corked = 1;
+}
+
+void
+conn_uncork(struct conn *c)
+{
+	if (!c->corked || c->closed)
+		return;
+	c->corked = 0;
+	conn_flush(c);
 }
 
 int
@@ -176,7 +193,8 @@ conn_send(struct conn *c, const struct cc_msg *m)
 		return -1;
 	}
 	c->wlen += w.len;
-	conn_flush(c);
+	if (!c->corked)
+		conn_flush(c);
 	return c->closed ? -1 : 0;
 }
 

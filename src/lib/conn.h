@@ -33,6 +33,13 @@ void conn_on_drained(struct conn *c, conn_drained_cb cb);
 int conn_send(struct conn *c, const struct cc_msg *m);
 /* Queues an already encoded message (len bytes); same results as conn_send. */
 int conn_send_raw(struct conn *c, const uint8_t *msg, size_t len);
+/*
+ * Between conn_cork and conn_uncork, messages are queued and not written: a batch of many
+ * messages leaves in one write and wakes its reader once. conn_uncork writes what the
+ * socket takes (the rest as usual, when it is writable).
+ */
+void conn_cork(struct conn *c);
+void conn_uncork(struct conn *c);
 size_t conn_queued(const struct conn *c);
 const char *conn_peer(const struct conn *c);
 /* Closes (on_close runs now, memory is released after the current loop round). */

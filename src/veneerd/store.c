@@ -1,10 +1,13 @@
 #include "store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "schema.h"
@@ -12,6 +15,8 @@
 
 #define STORE_STMT_SLOTS 512
 #define STORE_TEXT_SLOTS 256
+/* SQLite's own default threshold for a checkpoint, in WAL frames (pages). */
+#define STORE_CHECKPOINT_FRAMES 1000
 
 const double store_hist_bounds[11] = {
 	0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
@@ -33,6 +38,10 @@ struct store {
 	int64_t revision; /* last committed */
 	int64_t pending;  /* revision of the open write transaction once bumped */
 	int64_t nonce;    /* its nonce */
+	char *wal_path;   /* the log to fsync; NULL for an in-memory store */
+	int wal_frames;   /* frames in the log, from SQLite's WAL hook */
+	store_visible_cb on_visible;
+	void *visible_arg;
 	struct store_stats stats;
 };
 
@@ -98,6 +107,62 @@ store_migrate(struct store *st, char *err, size_t errsz)
 	return 0;
 }
 
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+
+	(void)db;
+	(void)name;
+	st->wal_frames = frames;
+	return SQLITE_OK;
+}
+
+/* Where the log of a file store is, for store_sync; installs the WAL hook. */
+static int
+store_wal_file(struct store *st, char *err, size_t errsz)
+{
+	const char *db = sqlite3_db_filename(st->db, "main");
+
+	sqlite3_wal_hook(st->db, store_wal_hook, st);
+	if (db == NULL || db[0] == '\0')
+		return 0; /* in memory: nothing to sync */
+	if ((st->wal_path = malloc(strlen(db) + 5)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	sprintf(st->wal_path, "%s-wal", db);
+	return 0;
+}
+
+/*
+ * Makes every commit so far durable: fdatasync of the log, as synchronous=FULL would do
+ * inside COMMIT. A sync that fails leaves the kernel free to have dropped what it could not
+ * write, so nothing after it could be trusted: veneerd stops, and a restart reads the store
+ * as it really is (agents then resynchronise by revision and nonce).
+ */
+static void
+store_sync(struct store *st)
+{
+	int fd;
+
+	if (st->wal_path == NULL)
+		return;
+	if ((fd = open(st->wal_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return; /* no log yet: SQLite has written nothing that is not synced */
+		fatal("store: cannot open %s to sync it", st->wal_path);
+	}
+	if (fdatasync(fd) < 0)
+		fatal("store: cannot sync %s", st->wal_path);
+	close(fd);
+	if (st->wal_frames >= STORE_CHECKPOINT_FRAMES) {
+		/* PASSIVE never waits for readers; SQLite syncs the log and the database. */
+		sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		st->wal_frames = 0;
+	}
+}
+
 /* WAL is what makes commits cheap and readers non-blocking: refuse to run without it. */
 static int
 store_wal(struct store *st, const char *path, char *err, size_t errsz)
@@ -140,17 +205,28 @@ store_open(const char *path, char *err, size_t errsz)
 	 */
 	sqlite3_busy_timeout(st->db, 250);
 	/*
-	 * WAL with synchronous=FULL fsyncs the log at every commit, so an answered write
-	 * survives power loss, not just a crash of veneerd.
+	 * SQLite commits without syncing (synchronous=NORMAL) and store_commit fsyncs the log
+	 * itself after the commit's hook ran: an answered write still survives power loss,
+	 * and the agents hear of it while the disk works (docs/architecture.md, "Decision:
+	 * agents hear a commit before its fsync"). Our WAL hook replaces SQLite's automatic
+	 * checkpoint, which would otherwise run inside COMMIT, before the hook.
 	 */
-	if (store_exec_sql(st, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", err,
+	if (store_exec_sql(st, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err,
 		errsz) < 0 || store_wal(st, path, err, errsz) < 0 ||
-	    store_migrate(st, err, errsz) < 0) {
+	    store_wal_file(st, err, errsz) < 0 || store_migrate(st, err, errsz) < 0) {
 		store_close(st);
 		return NULL;
 	}
+	store_sync(st); /* the migrations */
 	st->revision = store_meta_get(st, "revision", 0);
 	return st;
+}
+
+void
+store_on_visible(struct store *st, store_visible_cb cb, void *arg)
+{
+	st->on_visible = cb;
+	st->visible_arg = arg;
 }
 
 void
@@ -166,6 +242,7 @@ store_close(struct store *st)
 		free(st->texts[i].sql);
 	}
 	sqlite3_close(st->db);
+	free(st->wal_path);
 	free(st);
 }
 
@@ -355,12 +432,18 @@ store_observe(struct store *st, double secs)
 	st->stats.commits++;
 }
 
+static double
+store_secs(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
 int
 store_commit(struct store *st)
 {
-	struct timespec a, b;
+	struct timespec a, b, c, d;
 	sqlite3_stmt *s;
-	int rc;
+	int rc, write = st->in_write, bumped = st->bumped;
 
 	if (st->failed) {
 		log_warnx("store: a statement failed: rolling the transaction back");
@@ -379,13 +462,19 @@ store_commit(struct store *st)
 		store_rollback(st);
 		return rc;
 	}
-	if (st->in_write) {
-		store_observe(st, (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
-		if (st->bumped)
-			st->revision = st->pending;
-	}
 	st->in_write = 0;
 	st->bumped = 0;
+	if (!write)
+		return 0;
+	if (bumped)
+		st->revision = st->pending;
+	/* Visible, not yet durable: the hook may read the store, and nothing else runs. */
+	if (bumped && st->on_visible)
+		st->on_visible(st->visible_arg);
+	clock_gettime(CLOCK_MONOTONIC, &c);
+	store_sync(st);
+	clock_gettime(CLOCK_MONOTONIC, &d);
+	store_observe(st, store_secs(&a, &b) + store_secs(&c, &d));
 	return 0;
 }
 

@@ -1,5 +1,5 @@
 /*
- * The durable store of desired state: SQLite in WAL mode with synchronous=FULL, a schema
+ * The durable store of desired state: SQLite in WAL mode, every commit fsynced, a schema
  * version and forward migrations, cached prepared statements, and the global revision
  * that every committed write advances.
  */
@@ -31,8 +31,21 @@ const struct store_stats *store_stats(const struct store *st);
 
 /* BEGIN IMMEDIATE (write) or BEGIN (read); 0 or an SQLite error code. */
 int store_begin(struct store *st, int write);
-/* Commits; the write is durable when this returns 0. */
+/*
+ * Commits; a write is durable when this returns 0. A write that advanced the revision
+ * runs the visible hook first (store_on_visible), between the commit and its fsync. A sync
+ * that fails is fatal: the process exits.
+ */
 int store_commit(struct store *st);
+/*
+ * cb(arg) runs inside store_commit once a write that advanced the revision is visible to
+ * readers and before it is durable. It may read the store (its own transactions) but not
+ * write. Nothing else in the process runs until the commit has been synced, so whatever cb
+ * hands out is seen only by those who can lose it safely (agents, which resynchronise by
+ * revision and nonce after a restart that lost it).
+ */
+typedef void (*store_visible_cb)(void *arg);
+void store_on_visible(struct store *st, store_visible_cb cb, void *arg);
 void store_rollback(struct store *st);
 /*
  * Returns the revision that the current write transaction will commit as, advancing the
