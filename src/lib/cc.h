@@ -275,6 +275,11 @@ enum cc_claim_how {
 	CC_CLAIM_GARP = 1,     /* a gratuitous ARP (request or reply) */
 	CC_CLAIM_BGP = 2,      /* a /32 announced by the port */
 	CC_RELEASE_BGP = 3,    /* that /32 withdrawn, or the session gone */
+	/*
+	 * routerd, after registering: every /32 it holds has been sent again (port empty, ip
+	 * 0); veneerd withdraws the BGP claimants that were not.
+	 */
+	CC_CLAIMS_SYNCED = 4,
 };
 
 struct cc_claim {

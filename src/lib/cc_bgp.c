@@ -198,6 +198,8 @@ cc_dec_claim(struct cur *c, struct cc_msg *m)
 		return CC_E_STRING;
 	k->ip = cur_u32(c);
 	k->how = cur_u8(c);
+	if (k->how == CC_CLAIMS_SYNCED)
+		return k->port[0] == '\0' && k->ip == 0 ? 0 : CC_E_VALUE;
 	return k->how >= CC_CLAIM_GARP && k->how <= CC_RELEASE_BGP ? 0 : CC_E_VALUE;
 }
 

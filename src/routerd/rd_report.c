@@ -2,7 +2,9 @@
  * What routerd tells veneerd: each received route with its verdict and whether it is
  * installed (CC_LEARNED / CC_UNLEARN), each session's state and counts (CC_BGPSESS), and
  * virtual IP claims by BGP (CC_CLAIM). Reports are dropped while veneerd is away; at each
- * registration routerd sends everything it holds again (rd_report_all).
+ * registration routerd sends everything it holds again, claims included, then
+ * CLAIMS_SYNCED, after which veneerd withdraws the claims it did not hear again
+ * (rd_report_all).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -200,8 +202,13 @@ rd_report_start(struct rd *rd)
 static void
 rd_report_each_route(const char *key, void *val, void *arg)
 {
+	struct rd_route *rt = val;
+
 	(void)key;
-	rd_report_route(arg, val);
+	rd_report_route(arg, rt);
+	/* Stale ones too: a restarting peer keeps its address until its End-of-RIB. */
+	if (rt->claim)
+		rd_report_claim(arg, rt->p.addr, 0);
 }
 
 static void
@@ -245,8 +252,14 @@ rd_report_stale(const char *key, void *val, void *arg)
 void
 rd_report_all(struct rd *rd)
 {
+	struct cc_msg m = {.type = CC_CLAIM};
+
 	map_each(&rd->peers, rd_report_peer_all, NULL);
 	map_each(&rd->sync.live->lroutes, rd_report_stale, rd);
+	/* Every claim we hold has been sent again: veneerd withdraws the others. */
+	m.u.claim.how = CC_CLAIMS_SYNCED;
+	if (rd_can_report(rd))
+		conn_send(rd->sync.conn, &m);
 }
 
 void

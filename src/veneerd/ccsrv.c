@@ -62,6 +62,7 @@ struct ccsrv {
 	int batch;          /* the transaction is open */
 	int batch_changed;  /* forwarding changed in it */
 	struct ccsess *first; /* the session whose report is being committed: pushed first */
+	struct ccsess *resync; /* routerd's session re-sending its claims (claim_resync_begin) */
 };
 
 static void
@@ -123,6 +124,10 @@ ccsrv_on_close(struct conn *c, const char *reason, void *arg)
 	(void)c;
 	log_info("agent %s (%s): disconnected: %s", s->host[0] ? s->host : "?", s->peer, reason);
 	s->dead = 1;
+	if (cs->resync == s) {
+		claim_resync_abort();
+		cs->resync = NULL;
+	}
 	ccsrv_unlink(cs, s);
 	/*
 	 * Not now: a close can happen in the middle of sending a batch, inside its read
@@ -373,6 +378,10 @@ ccsrv_on_hello(struct ccsess *s, const struct cc_hello *h)
 	snprintf(s->host, sizeof(s->host), "%s", h->host);
 	s->ready = 1;
 	s->role = h->role;
+	if (s->role == CC_ROLE_ROUTERD) {
+		s->cs->resync = s;
+		claim_resync_begin();
+	}
 	/* A newer session of the same host replaces the old one (ready first: the host stays up). */
 	for (struct ccsess *o = s->cs->sessions; o; o = o->next)
 		if (o != s && o->ready && strcmp(o->host, h->host) == 0)
@@ -545,6 +554,11 @@ ccsrv_on_msg(struct conn *c, const struct cc_msg *m, void *arg)
 	case CC_CLAIM: {
 		int rc;
 
+		if (m->u.claim.how == CC_CLAIMS_SYNCED && s->role == CC_ROLE_ROUTERD) {
+			if (s->cs->resync != s)
+				break; /* not the session that registered last: it resyncs nothing */
+			s->cs->resync = NULL;
+		}
 		s->cs->first = s;
 		rc = claim_cc(s->cs->vd, s->host, s->role, &m->u.claim);
 		s->cs->first = NULL;

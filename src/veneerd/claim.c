@@ -59,6 +59,9 @@ struct claim_bucket {
 static struct map claim_buckets;
 static struct claim_counters claim_count;
 static unsigned claim_rows;
+/* routerd re-sending its claims after registering (claim_resync_begin .. _end) */
+static int claim_resyncing;
+static struct map claim_resent; /* "port/addr" re-sent since */
 
 static const char *const claim_reasons[CLAIM_NREASONS] = {
 	[CLAIM_OK] = "ok",
@@ -520,6 +523,45 @@ claim_withdraw(struct claim_run *cr, const struct claim_port *cp, uint32_t ip)
 		claim_release(cr, cp, ip, "bgp", "withdrawn by bgp", 1);
 }
 
+void
+claim_resync_begin(void)
+{
+	map_clear(&claim_resent);
+	claim_resyncing = 1;
+}
+
+void
+claim_resync_abort(void)
+{
+	map_clear(&claim_resent);
+	claim_resyncing = 0;
+}
+
+static void
+claim_resent_key(const char *port, uint32_t ip, char *key, size_t n)
+{
+	snprintf(key, n, "%s/%u", port, ip);
+}
+
+/*
+ * While routerd re-sends what it holds, an announcement veneerd has already is only noted:
+ * applied again it would make that port the most recent claimant and could move the
+ * address back and forth. One veneerd has not heard of yet is a claim like any other.
+ */
+static int
+claim_resend(struct vd *vd, const char *port, uint32_t ip)
+{
+	char key[CC_ID_LEN + 16];
+	int failed = 0;
+
+	claim_resent_key(port, ip, key, sizeof(key));
+	map_put(&claim_resent, key, &claim_resent, &failed);
+	if (failed)
+		claim_resync_abort(); /* out of memory: withdraw nothing rather than the wrong ones */
+	return store_i(vd->st, "SELECT 1 FROM vip_bgp v JOIN ports p ON p.id = v.port WHERE "
+	    "v.port = ? AND v.addr = ? AND v.network = p.network", 0, "su", port, ip) == 1;
+}
+
 int
 claim_bgp(struct vd *vd, const char *port, uint32_t ip, int release)
 {
@@ -530,6 +572,10 @@ claim_bgp(struct vd *vd, const char *port, uint32_t ip, int release)
 		claim_count.claims[CLAIM_HOW_BGP]++;
 	if (store_begin(vd->st, 1) != 0)
 		return -1;
+	if (!release && claim_resyncing && claim_resend(vd, port, ip)) {
+		store_rollback(vd->st);
+		return 0;
+	}
 	if (claim_load(vd->st, port, NULL, &cp) < 0 || (!release && !cp.routing)) {
 		/* Gone, or no longer routing (then its announcements were released already). */
 		if (!release)
@@ -542,6 +588,75 @@ claim_bgp(struct vd *vd, const char *port, uint32_t ip, int release)
 	return claim_end(&cr);
 }
 
+struct claim_gone {
+	char port[CC_ID_LEN];
+	uint32_t ip;
+};
+
+/* The BGP claimants routerd did not announce again, into *out (malloc'd); their count. */
+static int
+claim_unsent(struct store *st, struct claim_gone **out)
+{
+	sqlite3_stmt *s = store_q(st, "SELECT port, addr FROM vip_bgp ORDER BY since", "");
+	struct claim_gone *g = NULL;
+	int n = 0, cap = 0;
+	char key[CC_ID_LEN + 16];
+
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct claim_gone one;
+
+		claim_col(one.port, sizeof(one.port), s, 0);
+		one.ip = (uint32_t)sqlite3_column_int64(s, 1);
+		claim_resent_key(one.port, one.ip, key, sizeof(key));
+		if (map_get(&claim_resent, key))
+			continue;
+		if (n == cap) {
+			struct claim_gone *bigger = realloc(g, sizeof(*g) * (size_t)(cap = cap ? cap * 2 : 16));
+
+			if (bigger == NULL)
+				break; /* the rest stays until the next registration */
+			g = bigger;
+		}
+		g[n++] = one;
+	}
+	sqlite3_reset(s);
+	*out = g;
+	return n;
+}
+
+int
+claim_resync_end(struct vd *vd)
+{
+	struct claim_run cr = {.st = vd->st};
+	struct claim_gone *gone = NULL;
+	int n;
+
+	if (!claim_resyncing)
+		return 0;
+	claim_resyncing = 0;
+	if (store_begin(vd->st, 1) != 0) {
+		map_clear(&claim_resent);
+		return -1;
+	}
+	n = claim_unsent(vd->st, &gone);
+	for (int i = 0; i < n; i++) {
+		struct claim_port cp;
+
+		if (claim_load(vd->st, gone[i].port, NULL, &cp) == 0) {
+			claim_withdraw(&cr, &cp, gone[i].ip);
+		} else if (store_x(vd->st, "DELETE FROM vip_bgp WHERE port = ?", "s", gone[i].port) ==
+		    SQLITE_DONE) {
+			cr.wrote = 1;
+		}
+	}
+	if (n > 0)
+		log_info("claim: %d bgp announcement%s not made again by routerd: withdrawn", n,
+		    n == 1 ? "" : "s");
+	free(gone);
+	map_clear(&claim_resent);
+	return claim_end(&cr);
+}
+
 int
 claim_cc(struct vd *vd, const char *host, int role, const struct cc_claim *k)
 {
@@ -549,6 +664,8 @@ claim_cc(struct vd *vd, const char *host, int role, const struct cc_claim *k)
 		return claim_garp(vd, host, k->port, k->ip);
 	if (role != CC_ROLE_ROUTERD)
 		return -2;
+	if (k->how == CC_CLAIMS_SYNCED)
+		return claim_resync_end(vd);
 	return claim_bgp(vd, k->port, k->ip, k->how == CC_RELEASE_BGP);
 }
 

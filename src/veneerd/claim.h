@@ -55,8 +55,22 @@ int claim_garp(struct vd *vd, const char *host, const char *port, uint32_t ip);
 /* A /32 announced (release 0) or withdrawn (release 1) by `port`'s BGP session. */
 int claim_bgp(struct vd *vd, const char *port, uint32_t ip, int release);
 /*
- * A CLAIM message from a session of `host` with `role` (enum cc_role): as above, or -2
- * when the message is not this session's to send (BGP claims come from routerd only).
+ * routerd registered: until claim_resync_end, a BGP announcement veneerd already holds is
+ * only noted (not made the most recent again), so re-sending everything moves nothing.
+ */
+void claim_resync_begin(void);
+/*
+ * routerd has re-sent every announcement it holds: the BGP claimants it did not re-send
+ * (withdrawn while veneerd was away, or lost with a crashed routerd) are withdrawn, each
+ * address going to its next claimant if any. Returns as the calls above.
+ */
+int claim_resync_end(struct vd *vd);
+/* routerd's session ended before claim_resync_end: nothing is withdrawn. */
+void claim_resync_abort(void);
+/*
+ * A CLAIM message from a session of `host` with `role` (enum cc_role): as above (how
+ * CLAIMS_SYNCED is claim_resync_end), or -2 when the message is not this session's to send
+ * (BGP claims come from routerd only).
  */
 int claim_cc(struct vd *vd, const char *host, int role, const struct cc_claim *k);
 /* POST /v1/ports/{id}/claim and GET /v1/claims. */

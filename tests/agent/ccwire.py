@@ -288,7 +288,7 @@ class Raw:
 
 # --- virtual IP claims ----------------------------------------------------------------------
 
-CLAIM_GARP, CLAIM_BGP, RELEASE_BGP = 1, 2, 3
+CLAIM_GARP, CLAIM_BGP, RELEASE_BGP, CLAIMS_SYNCED = 1, 2, 3, 4
 
 
 def claim_body(port, ip, how=CLAIM_GARP):

@@ -348,3 +348,66 @@ def test_holder_survives_restart_of_veneerd_and_agent(cluster):
     a3.wait_owned(q, ["10.0.1.100"])
     a3.wait_owned(p, [])
     a3.close()
+
+
+def test_routerd_resync_after_registering(env):
+    """A routerd that registers again (veneerd or routerd restarted) re-sends every BGP
+    claim it holds, then CLAIMS_SYNCED: re-sent claims move nothing, new ones apply, and
+    claimants it did not re-send (withdrawn while veneerd was away, or lost with a crashed
+    routerd) are withdrawn, each address going to its next claimant."""
+    c, a = env["c"], env["a"]
+    host = ak.uniq("rd")
+    r1, r2, r3 = (port(env, a, routing=True) for _ in range(3))
+    vip, vip2, vip3 = "10.0.1.111", "10.0.1.112", "10.0.1.113"
+    rd = Peer(c.veneerd, host, role=w.ROLE_ROUTERD)
+    rd.send(w.claim(r1["id"], vip, w.CLAIM_BGP))
+    rd.send(w.claim(r2["id"], vip, w.CLAIM_BGP))        # r2 the most recent: it holds vip
+    rd.send(w.claim(r3["id"], vip2, w.CLAIM_BGP))
+    a.wait_owned(r2, [vip])
+    a.wait_owned(r3, [vip2])
+    rd.close()
+
+    # The new session re-sends r1 (a queued claimant) and r2: r1 must not take vip back.
+    rd2 = Peer(c.veneerd, host, role=w.ROLE_ROUTERD)
+    before = len(history(c, r1))
+    rd2.send(w.claim(r1["id"], vip, w.CLAIM_BGP))
+    rd2.send(w.claim(r2["id"], vip, w.CLAIM_BGP))
+    rd2.send(w.claim(r1["id"], vip3, w.CLAIM_BGP))       # announced while veneerd was away
+    a.wait_owned(r1, [vip3])
+    assert api_vips(c, r2) == [vip] and len(history(c, r1)) == before + 1
+    # r3's vip2 was not re-sent: withdrawn at the end of the resync, nobody else wants it
+    rev = c.veneerd.revision()
+    rd2.send(w.claim("", "0.0.0.0", w.CLAIMS_SYNCED))
+    a.wait_owned(r3, [])
+    assert c.veneerd.revision() > rev and api_vips(c, r2) == [vip]
+    assert history(c, r3)[-1]["reason"] == "withdrawn by bgp"
+    assert not rd2.errors and not rd2.closed
+
+    # Once synced, the holder's withdrawal goes to r1, the claimant re-sent above.
+    rd2.send(w.claim(r2["id"], vip, w.RELEASE_BGP))
+    a.wait_owned(r1, sorted([vip, vip3]))
+    # A second marker with no new registration withdraws nothing.
+    rd2.send(w.claim("", "0.0.0.0", w.CLAIMS_SYNCED))
+    rd2.send(w.ping(7))
+    time.sleep(0.3)
+    assert sorted(api_vips(c, r1)) == sorted([vip, vip3])
+    rd2.send(w.claim(r1["id"], vip, w.RELEASE_BGP))
+    rd2.send(w.claim(r1["id"], vip3, w.RELEASE_BGP))
+    a.wait_owned(r1, [])
+    rd2.close()
+
+
+def test_claims_synced_is_routerds_and_carries_nothing(env):
+    c = env["c"]
+    peer = Peer(c.veneerd, ak.uniq("hx"))
+    peer.sync()
+    peer.send(w.claim("", "0.0.0.0", w.CLAIMS_SYNCED))  # an agent may not end a resync
+    peer.wait(lambda: peer.closed, what="closed by veneerd")
+    assert peer.errors and peer.errors[-1][0] == 403, peer.errors
+    peer.close()
+    rd = Peer(c.veneerd, ak.uniq("rd"), role=w.ROLE_ROUTERD)
+    p = port(env, env["a"], routing=True)
+    rd.send(w.claim(p["id"], "10.0.1.114", w.CLAIMS_SYNCED))  # a marker names no port
+    rd.wait(lambda: rd.closed, what="closed by veneerd")
+    assert rd.errors and rd.errors[-1][0] == 400, rd.errors
+    rd.close()

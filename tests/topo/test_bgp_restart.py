@@ -13,7 +13,10 @@ r"""BGP across restarts: a restarting appliance (graceful restart helper), route
   and traffic keeps flowing while it restarts; it comes back announcing 10.70.0.0/24 only,
   and after its End-of-RIB 10.71.0.0/24 is gone. nogr killed the same way loses its route at
   once. Then routerd and veneerd restart: sessions come back, the installed routes are what
-  the sessions announce, nothing stale remains.
+  the sessions announce, nothing stale remains. Last, both announce the virtual IP
+  10.0.1.100/32 (claimable by gr and nogr): gr, the later, holds it; gr withdraws it while
+  veneerd is stopped, and the restarted veneerd hears routerd's claims again and gives the
+  address to nogr, the claimant that remains.
 """
 
 import os
@@ -28,6 +31,7 @@ from topolab import wait_until
 LAB_HOSTS = 2
 ASN = 64512
 GW = "10.0.1.1"
+VIP = "10.0.1.100"
 
 
 def installed(lab, router):
@@ -50,7 +54,8 @@ def topo(lab):
     sa = lab.subnet(net, "10.0.1.0/24")
     vms = {"a1": lab.vm(lab.port(sa, "h1"), "a1")}
     for name, host in (("gr", "h2"), ("nogr", "h1")):
-        vms[name] = lab.vm(lab.port(sa, host, routing=True, source_dest_check=False), name)
+        vms[name] = lab.vm(lab.port(sa, host, routing=True, source_dest_check=False,
+                                    claimable=[VIP + "/32"]), name)
     for addr in ("10.70.0.1", "10.71.0.1"):
         vms["gr"].sh("ip", "addr", "add", addr + "/32", "dev", "lo", check=True)
     vms["nogr"].sh("ip", "addr", "add", "10.72.0.1/32", "dev", "lo", check=True)
@@ -136,3 +141,38 @@ def test_veneerd_restart_keeps_learned_routes(topo, lab):
     wait_until(lambda: all(s["state"] == "established" for s in lab.api.get(
         "/v1/routers/%s/bgp" % topo["router"])["sessions"]), 30,
         what="routerd to report its sessions to the restarted veneerd")
+
+
+def vip_holders(lab, topo):
+    return [n for n in ("gr", "nogr")
+            if VIP in lab.api.get("/v1/ports/" + topo["vms"][n].id)["vips"]]
+
+
+def test_bgp_claims_follow_a_withdrawal_made_while_veneerd_was_away(topo, lab):
+    gr, nogr = topo["daemons"]["gr"], topo["daemons"]["nogr"]
+    nogr.announce(VIP + "/32")
+    wait_until(lambda: vip_holders(lab, topo) == ["nogr"], 30, what="nogr to hold the VIP")
+    gr.announce(VIP + "/32")
+    wait_until(lambda: vip_holders(lab, topo) == ["gr"], 30,
+               what="gr, the most recent announcer, to hold the VIP")
+    updates = rd_session(lab, topo["vms"]["gr"].id)["updates_in"]
+    argv = lab.veneerd_stop()
+    gr.withdraw(VIP + "/32")
+    wait_until(lambda: rd_session(lab, topo["vms"]["gr"].id)["updates_in"] > updates, 20,
+               what="routerd to receive gr's withdrawal while veneerd is stopped")
+    lab.veneerd_start(argv)
+    # routerd registers again, re-sends nogr's claim (which moves nothing) and then says it
+    # has sent them all: gr's claim, not re-sent, is withdrawn and nogr holds the address.
+    wait_until(lambda: vip_holders(lab, topo) == ["nogr"], 30,
+               what="the VIP to go to the remaining claimant after veneerd restarted")
+    hist = lab.api.get("/v1/claims?ip=%s&limit=1000" % VIP)["items"]
+    assert [(h["result"], h["reason"]) for h in hist][-2:] == [
+        ("released", "withdrawn by bgp"), ("applied", "next bgp claimant")], hist[-3:]
+    nogr.withdraw(VIP + "/32")
+    wait_until(lambda: vip_holders(lab, topo) == [], 30, what="nobody to hold the VIP")
+
+
+
+def rd_session(lab, port_id):
+    """routerd's own view of port_id's session (its control socket, `status`)."""
+    return next(x for x in lab.agent_ctl("rd", "status")["sessions"] if x["port"] == port_id)
