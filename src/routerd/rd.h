@@ -150,6 +150,7 @@ struct rd_peer {
 	enum bgp_state reported;
 	uint32_t rep_received, rep_accepted, rep_rejected; /* counts in the last report */
 	int going_down;         /* its routes are being removed: no per-route reports */
+	int third_party;        /* it has announced a next hop not its own (rd_route_nexthops) */
 	int seen;
 };
 
@@ -259,6 +260,12 @@ void rd_route_on_gr(struct ev_timer *t, void *arg);
 void rd_route_refresh(struct rd_peer *p);
 /* The import policy changed: every accepted route of the port gets its verdict again. */
 void rd_route_reevaluate(struct rd_peer *p);
+/*
+ * After a new view: an accepted route whose next hop is another address than the peer's
+ * own (a virtual IP, say) and now resolves to another port, or to none, is judged again,
+ * so traffic follows the address's new holder.
+ */
+void rd_route_nexthops(struct rd_peer *p);
 
 /* rd_router.c */
 /* The router's BGP instance, made (AS 64512, hold 90 until configured) if missing. */

@@ -264,6 +264,8 @@ rd_route_in(struct rd_peer *p, const struct bgp_prefix *pfx, const struct bgp_at
 	was = rt->accepted;
 	rt->stale = 0;
 	rt->nexthop = a->nexthop;
+	if (a->nexthop != p->ip)
+		p->third_party = 1;
 	rt->nhport[0] = '\0';
 	rt->override = 0;
 	if (rd_is_claim(p, pfx)) {
@@ -465,4 +467,36 @@ void
 rd_route_reevaluate(struct rd_peer *p)
 {
 	map_each(&p->in, rd_route_reevaluate_each, p);
+}
+
+struct rd_nh_walk {
+	struct rd_peer *p;
+	const struct fib_net *fnet;
+};
+
+static void
+rd_route_nexthop_each(const char *key, void *val, void *arg)
+{
+	struct rd_route *rt = val;
+	struct rd_nh_walk *w = arg;
+	const struct fib_port *nh;
+
+	if (!rt->accepted || rt->claim || rt->aset == NULL || rt->nexthop == w->p->ip)
+		return;
+	nh = imap_get(&w->fnet->by_ip, rt->nexthop);
+	if (nh == NULL || strcmp(nh->p->id, rt->nhport) != 0)
+		rd_route_reevaluate_each(key, val, w->p);
+}
+
+void
+rd_route_nexthops(struct rd_peer *p)
+{
+	const struct rd_net *n = map_get(&p->rd->nets, p->net);
+	struct rd_nh_walk w = {p, NULL};
+
+	/* Most peers name only themselves: nothing of theirs can move. */
+	if (!p->third_party || n == NULL || p->rd->fib == NULL ||
+	    (w.fnet = imap_get(&p->rd->fib->by_vnid, n->vnid)) == NULL)
+		return;
+	map_each(&p->in, rd_route_nexthop_each, &w);
 }

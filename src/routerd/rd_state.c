@@ -139,6 +139,14 @@ rd_net_sync(struct rd *rd, struct rd_net *n, const struct fib_net *fn)
 	}
 }
 
+static void
+rd_state_nexthops(const char *key, void *val, void *arg)
+{
+	(void)key;
+	(void)arg;
+	rd_route_nexthops(val);
+}
+
 void
 rd_update(struct agent *a)
 {
@@ -161,6 +169,7 @@ rd_update(struct agent *a)
 		rd_net_sync(rd, n, fn);
 	}
 	rd_peer_sync(rd);
+	map_each(&rd->peers, rd_state_nexthops, NULL);
 	rd_unseen_collect(&rd->routers, offsetof(struct rd_router, seen), &gone);
 	for (size_t i = 0; i < gone.n; i++)
 		rd_router_free(map_del(&rd->routers, gone.ids[i]));
