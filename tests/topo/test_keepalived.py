@@ -343,8 +343,9 @@ class Prober:
 
 class Arrivals(threading.Thread):
     """A packet socket on a VM's interface: probes arriving (to VIP:port) and gratuitous ARPs
-    for the VIP and VRRP adverts (IP protocol 112) leaving, kernel-stamped, on CLOCK_MONOTONIC.
-    probes = [(t, seq)], garps = [t], adverts = [t]."""
+    for the VIP and VRRP adverts (IP protocol 112) leaving and arriving, kernel-stamped, on
+    CLOCK_MONOTONIC. probes = [(t, seq)], garps = [t], adverts = [t] (leaving),
+    adverts_in = [t] (arriving)."""
 
     def __init__(self, ns, dev, vip=VIP, port=PROBE_PORT):
         super().__init__(daemon=True)
@@ -354,7 +355,7 @@ class Arrivals(threading.Thread):
         self.vip = socket.inet_aton(vip)
         self.port = port
         self.offset_ns = clock_offset_ns()
-        self.probes, self.garps, self.adverts = [], [], []
+        self.probes, self.garps, self.adverts, self.adverts_in = [], [], [], []
         self.stop_ev = threading.Event()
         self.start()
 
@@ -389,6 +390,9 @@ class Arrivals(threading.Thread):
             # old master's port lost carrier) is not delivered to this VM: not counted
             if addr[2] == PACKET_OTHERHOST:
                 continue
+            if etype == b"\x08\x00" and len(data) >= 34 and data[23] == 112:
+                self.adverts_in.append(self._stamp(anc))
+                continue
             if etype != b"\x08\x00" or len(data) < 42 + PROBE.size or data[23] != 17 \
                     or data[30:34] != self.vip:
                 continue
@@ -408,6 +412,10 @@ class Arrivals(threading.Thread):
     def advert_before(self, t):
         xs = [x for x in list(self.adverts) if x <= t]
         return xs[-1] if xs else None
+
+    def advert_after(self, t, arriving=False):
+        return next((x for x in list(self.adverts_in if arriving else self.adverts) if x > t),
+                    None)
 
     def garp_after(self, t):
         return next((x for x in list(self.garps) if x > t), None)
