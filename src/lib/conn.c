@@ -16,6 +16,8 @@ struct conn {
 	int closed;
 	int closing; /* close once the queue is written */
 	int corked;  /* queue without writing until conn_uncork */
+	int capturing;
+	size_t cap_off; /* where conn_capture began, in wq */
 	char peer[64];
 	conn_msg_cb on_msg;
 	conn_close_cb on_close;
@@ -124,32 +126,70 @@ conn_flush(struct conn *c)
 	ev_io_mod(c->io, EPOLLIN | (c->wlen > c->woff ? EPOLLOUT : 0));
 }
 
-/* Makes room for one more message of at most CC_MAX_MSG bytes; -1 if closed for it. */
+/* Makes room for `need` more bytes; -1 if closed for it. */
 static int
-conn_room(struct conn *c)
+conn_reserve(struct conn *c, size_t need)
 {
 	if (c->closed)
 		return -1;
-	if (c->wcap - c->wlen < CC_MAX_MSG) {
+	if (c->wcap - c->wlen < need && c->woff > 0) {
 		/* Compact first, then grow: the queue stays one contiguous block. */
-		if (c->woff > 0) {
-			memmove(c->wq, c->wq + c->woff, c->wlen - c->woff);
-			c->wlen -= c->woff;
-			c->woff = 0;
-		}
-		if (c->wcap - c->wlen < CC_MAX_MSG) {
-			size_t cap = c->wcap ? c->wcap * 2 : 4 * CC_MAX_MSG;
-			uint8_t *q;
+		memmove(c->wq, c->wq + c->woff, c->wlen - c->woff);
+		c->wlen -= c->woff;
+		if (c->capturing)
+			c->cap_off -= c->woff;
+		c->woff = 0;
+	}
+	while (c->wcap - c->wlen < need) {
+		size_t cap = c->wcap ? c->wcap * 2 : 4 * CC_MAX_MSG;
+		uint8_t *q;
 
-			if (cap > CONN_QUEUE_LIMIT || (q = realloc(c->wq, cap)) == NULL) {
-				conn_close(c, "peer does not read: send queue full");
-				return -1;
-			}
-			c->wq = q;
-			c->wcap = cap;
+		if (cap > CONN_QUEUE_LIMIT || (q = realloc(c->wq, cap)) == NULL) {
+			conn_close(c, "peer does not read: send queue full");
+			return -1;
 		}
+		c->wq = q;
+		c->wcap = cap;
 	}
 	return 0;
+}
+
+/* Room for one more message of at most CC_MAX_MSG bytes. */
+static int
+conn_room(struct conn *c)
+{
+	return conn_reserve(c, CC_MAX_MSG);
+}
+
+int
+conn_send_bytes(struct conn *c, const uint8_t *bytes, size_t len)
+{
+	if (conn_reserve(c, len) < 0)
+		return -1;
+	memcpy(c->wq + c->wlen, bytes, len);
+	c->wlen += len;
+	if (!c->corked)
+		conn_flush(c);
+	return c->closed ? -1 : 0;
+}
+
+void
+conn_capture(struct conn *c)
+{
+	c->capturing = 1;
+	c->cap_off = c->wlen;
+}
+
+const uint8_t *
+conn_captured(struct conn *c, size_t *len)
+{
+	if (!c->capturing || c->closed || c->woff > c->cap_off) {
+		c->capturing = 0;
+		return NULL;
+	}
+	c->capturing = 0;
+	*len = c->wlen - c->cap_off;
+	return c->wq + c->cap_off;
 }
 
 int

@@ -40,6 +40,15 @@ int conn_send_raw(struct conn *c, const uint8_t *msg, size_t len);
  */
 void conn_cork(struct conn *c);
 void conn_uncork(struct conn *c);
+/*
+ * On a corked connection: conn_captured returns the bytes queued since conn_capture (whole
+ * messages, valid until the next call on c), or NULL if they cannot be read back (the
+ * connection closed, or some of them were written). Lets one encoded batch be sent again
+ * to another peer with conn_send_bytes, which queues any number of whole messages.
+ */
+void conn_capture(struct conn *c);
+const uint8_t *conn_captured(struct conn *c, size_t *len);
+int conn_send_bytes(struct conn *c, const uint8_t *bytes, size_t len);
 size_t conn_queued(const struct conn *c);
 const char *conn_peer(const struct conn *c);
 /* Closes (on_close runs now, memory is released after the current loop round). */

@@ -63,6 +63,7 @@ struct ccsrv {
 	int batch_changed;  /* forwarding changed in it */
 	struct ccsess *first; /* the session whose report is being committed: pushed first */
 	struct ccsess *resync; /* routerd's session re-sending its claims (claim_resync_begin) */
+	struct ccbatches batches; /* this revision's deltas, for sessions in the same place */
 };
 
 static void
@@ -140,14 +141,35 @@ ccsrv_on_close(struct conn *c, const char *reason, void *arg)
 	ev_defer_free(cs->vd->loop, ccsrv_sess_free, s);
 }
 
-/* Sends the next batch if the agent is idle and behind. */
+/* Encodes the delta (BEGIN .. END) inside the read transaction; -1 if the conn closed. */
+static int
+ccsrv_encode_delta(struct ccsess *s, int64_t rev, const struct ccnets *want)
+{
+	struct vd *vd = s->cs->vd;
+	struct cc_msg m = {.type = CC_BEGIN};
+
+	m.u.begin.kind = CC_DELTA;
+	m.u.begin.revision = (uint64_t)rev;
+	if (conn_send(s->conn, &m) < 0 ||
+	    ccdump_delta(vd, s->conn, s->role, s->acked, rev, &s->nets, want) < 0)
+		return -1;
+	m.type = CC_END;
+	m.u.end.revision = (uint64_t)rev;
+	m.u.end.nonce = (uint64_t)store_nonce(vd->st, rev);
+	return conn_send(s->conn, &m);
+}
+
+/* Sends the next batch if the agent is idle and behind: one kept for its place, or a new one. */
 static void
 ccsrv_push_batch(struct ccsess *s)
 {
-	struct vd *vd = s->cs->vd;
+	struct ccsrv *cs = s->cs;
+	struct vd *vd = cs->vd;
 	int64_t rev = store_revision(vd->st);
 	struct ccnets want = {0};
-	struct cc_msg m = {.type = CC_BEGIN};
+	const struct ccbatch *b;
+	const uint8_t *bytes;
+	size_t len;
 	int rc;
 
 	if (!s->ready || s->dead || s->sent || s->acked >= rev)
@@ -160,20 +182,17 @@ ccsrv_push_batch(struct ccsess *s)
 		ccnets_free(&want);
 		return;
 	}
-	m.u.begin.kind = CC_DELTA;
-	m.u.begin.revision = (uint64_t)rev;
-	rc = conn_send(s->conn, &m);
-	if (rc == 0)
-		rc = ccdump_delta(vd, s->conn, s->role, s->acked, rev, &s->nets, &want);
+	if ((b = ccbatch_find(&cs->batches, s->role, s->acked, rev, &s->nets, &want)) != NULL) {
+		rc = conn_send_bytes(s->conn, b->bytes, b->len);
+	} else {
+		conn_capture(s->conn);
+		rc = ccsrv_encode_delta(s, rev, &want);
+		if (rc == 0 && (bytes = conn_captured(s->conn, &len)) != NULL)
+			ccbatch_keep(&cs->batches, s->role, s->acked, rev, &s->nets, &want, bytes,
+			    len);
+	}
 	store_rollback(vd->st); /* a read transaction: nothing to commit */
 	if (rc < 0) {
-		ccnets_free(&want);
-		return;
-	}
-	m.type = CC_END;
-	m.u.end.revision = (uint64_t)rev;
-	m.u.end.nonce = (uint64_t)store_nonce(vd->st, rev);
-	if (conn_send(s->conn, &m) < 0) {
 		ccnets_free(&want);
 		return;
 	}
@@ -729,7 +748,14 @@ ccsrv_stop(struct ccsrv *cs)
 	ev_timer_free(cs->kick);
 	close(cs->fd);
 	map_clear(&cs->gone);
+	ccbatch_clear(&cs->batches);
 	free(cs);
+}
+
+const struct ccbatches *
+ccsrv_batches(const struct ccsrv *cs)
+{
+	return cs ? &cs->batches : NULL;
 }
 
 json_t *

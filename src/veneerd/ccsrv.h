@@ -22,6 +22,24 @@ struct ccnets {
 	int n, cap;
 };
 
+/* One encoded delta batch (BEGIN .. END), for sessions in the same place (ccbatch.c). */
+struct ccbatch {
+	int role;
+	int64_t from, to;          /* the revision acknowledged, the batch's revision */
+	struct ccnets had, want;   /* the networks held before, needed after */
+	uint8_t *bytes;
+	size_t len;
+};
+
+#define CCBATCH_MAX 8                 /* distinct places kept per revision */
+#define CCBATCH_BYTES (4u << 20)      /* larger batches are not kept */
+
+struct ccbatches {
+	struct ccbatch b[CCBATCH_MAX];
+	int n;
+	uint64_t computed, shared; /* deltas encoded from the store, and sent again as bytes */
+};
+
 /* ccsrv.c */
 /* Listens on addr ("ADDR:PORT"); agents must present token. NULL with err on failure. */
 struct ccsrv *ccsrv_start(struct vd *vd, const char *addr, const char *token, char *err,
@@ -31,6 +49,8 @@ void ccsrv_stop(struct ccsrv *cs);
 void ccsrv_changed(struct ccsrv *cs);
 /* The agent session of a host as JSON ({"connected": false} when none). */
 json_t *ccsrv_host_json(struct ccsrv *cs, const char *host);
+/* The delta batches' counters (NULL without a control channel). */
+const struct ccbatches *ccsrv_batches(const struct ccsrv *cs);
 
 /* The counters of a port as its agent last reported them ({rx, tx, drops}), or null. */
 json_t *ccsrv_port_json(struct ccsrv *cs, const char *host, const char *port);
@@ -52,6 +72,16 @@ int ccdump_snapshot(struct vd *vd, struct conn *c, int role, const struct ccnets
  */
 int ccdump_delta(struct vd *vd, struct conn *c, int role, int64_t from, int64_t to,
     const struct ccnets *had, const struct ccnets *want);
+/*
+ * ccbatch.c. ccbatch_find returns the batch kept for a session in that place at revision
+ * `to` (counted as shared), or NULL (counted as computed); batches of an older revision
+ * are dropped first. ccbatch_keep copies one just encoded, if there is room.
+ */
+const struct ccbatch *ccbatch_find(struct ccbatches *bs, int role, int64_t from, int64_t to,
+    const struct ccnets *had, const struct ccnets *want);
+void ccbatch_keep(struct ccbatches *bs, int role, int64_t from, int64_t to,
+    const struct ccnets *had, const struct ccnets *want, const uint8_t *bytes, size_t len);
+void ccbatch_clear(struct ccbatches *bs);
 /* The oldest revision from which a delta can still be computed. */
 int64_t ccdump_floor(struct vd *vd);
 /* Forgets changes older than keep revisions back. */

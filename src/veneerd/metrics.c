@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ccsrv.h"
 #include "claim.h"
 #include "util.h"
 #include "vd.h"
@@ -123,6 +124,21 @@ metrics_claims(struct metrics_buf *b)
 	    (unsigned long long)c->released);
 }
 
+static void
+metrics_batches(struct vd *vd, struct metrics_buf *b)
+{
+	const struct ccbatches *bs = ccsrv_batches(vd->cc);
+
+	if (bs == NULL)
+		return;
+	metrics_put(b, "# HELP veneer_cc_batches_total Delta batches sent to agents: encoded from "
+	    "the store, or shared with a session in the same place.\n"
+	    "# TYPE veneer_cc_batches_total counter\n"
+	    "veneer_cc_batches_total{how=\"computed\"} %llu\n"
+	    "veneer_cc_batches_total{how=\"shared\"} %llu\n",
+	    (unsigned long long)bs->computed, (unsigned long long)bs->shared);
+}
+
 int
 metrics_get(struct api_req *req, struct api_resp *resp)
 {
@@ -131,6 +147,7 @@ metrics_get(struct api_req *req, struct api_resp *resp)
 	metrics_requests(req->vd, &b);
 	metrics_store(req->vd, &b);
 	metrics_claims(&b);
+	metrics_batches(req->vd, &b);
 	if (b.p == NULL)
 		return api_err(resp, 500, "internal", NULL, "out of memory");
 	resp->status = 200;

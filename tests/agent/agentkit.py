@@ -678,6 +678,21 @@ def counts_of(view):
     return {k: len(view[k]) for k in KINDS}
 
 
+def metric(veneerd, name):
+    """The value of one sample of veneerd's GET /metrics (name with its labels)."""
+    conn = http.client.HTTPConnection("127.0.0.1", veneerd.port, timeout=10)
+    try:
+        conn.request("GET", "/metrics", headers={"Authorization": "Bearer %s"
+                                                 % veneerd.admin_token})
+        text = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError("no metric %s" % name)
+
+
 def wait_view(veneerd, agent, timeout=10.0):
     """Until the agent is at the store's revision and its view equals the one expected from
     the API. Returns (dump, expected view)."""

@@ -12,7 +12,6 @@ veneerd restart and an agent reconnecting from nothing.
   tenant: net 10.0.0.0/16, subnet 10.0.1.0/24, claimable 10.0.1.96/27 (storm: 10.0.1.128/25)
 """
 
-import http.client
 import select
 import time
 
@@ -116,17 +115,7 @@ def history(c, port):
 
 
 def counter(c, name):
-    conn = http.client.HTTPConnection("127.0.0.1", c.veneerd.port, timeout=10)
-    try:
-        conn.request("GET", "/metrics", headers={"Authorization": "Bearer %s"
-                                                 % c.veneerd.admin_token})
-        text = conn.getresponse().read().decode()
-    finally:
-        conn.close()
-    for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[-1])
-    raise AssertionError("no metric %s" % name)
+    return ak.metric(c.veneerd, name)
 
 
 @pytest.fixture(scope="module")
