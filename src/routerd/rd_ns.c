@@ -68,10 +68,17 @@ static int
 rd_listener(const struct sockaddr_in *sin)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	int ttl = 255;
 
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/*
+	 * The kernel sends the SYN-ACK from the listener, before accept() hands us the
+	 * session's socket: at the default TTL (64) a GTSM peer (IP_MINTTL 255 on its side, as
+	 * BIRD's `ttl security on`) drops it, and the session never gets past Connect.
+	 */
+	setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
 	if (bind(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0 || listen(fd, 64) < 0) {
 		close(fd);
 		return -1;
