@@ -29,6 +29,12 @@
 #include "rd.h"
 
 #define RD_TUN_NAME "vrouter0"
+/*
+ * The TUN's MTU, hence the MSS routerd's TCP announces and uses: the largest IPv4 packet
+ * that VXLAN over an IPv6 substrate (70 bytes) carries in 1500. Sessions with routerd are
+ * VXLAN even from embed6 hosts, whose VMs have an MTU of 1472, and must not fragment.
+ */
+#define RD_TUN_MTU "1430"
 
 extern char **environ;
 
@@ -154,7 +160,7 @@ rd_ns_open(struct rd *rd, struct rd_net *n)
 		return -1;
 	}
 	if (rd_ns_enter_make(n) < 0 || rd_ip(n->ns, "link set lo up") < 0 ||
-	    rd_ip(n->ns, "link set " RD_TUN_NAME " up") < 0 ||
+	    rd_ip(n->ns, "link set " RD_TUN_NAME " mtu " RD_TUN_MTU " up") < 0 ||
 	    rd_ip(n->ns, "route add default dev " RD_TUN_NAME) < 0) {
 		rd_ns_close(rd, n);
 		return -1;
