@@ -44,7 +44,7 @@ static const char *const dp_names[DP_NREASONS] = {
 	"to_router", "no_route", "blackhole", "ttl", "no_host", "loop", "no_location",
 	"sub_decode", "sub_vni", "sub_sender", "sub_src_ip", "sub_receiver", "io", "not_ready",
 	"encode", "too_big", "bgp_refused", "no_routerd", "sub_routerd", "claim_rate",
-	"claim_offline", "flood_rate",
+	"claim_offline", "flood_rate", "sub_not_routerd",
 };
 
 const char *
@@ -374,7 +374,7 @@ dp_prefix_filter(int fd, const struct e6_layout *l)
 }
 
 /*
- * embed6 needs no tunnel socket: IPv6 packets are written raw (the kernel routes them
+ * embed6 needs no tunnel between agents: IPv6 packets are written raw (the kernel routes them
  * to the substrate routers) and read from the substrate interface with a packet socket,
  * since their destinations are not addresses of this host.
  */
@@ -412,7 +412,12 @@ dp_embed6(struct agent *a)
 	setsockopt(dp->raw6_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz));
 	if ((dp->pkt_io = ev_io_add(a->loop, dp->pkt_fd, EPOLLIN, dp_on_packet, dp)) == NULL)
 		return -1;
-	return 0;
+	/*
+	 * BGP with routerd stays VXLAN (docs/architecture.md, "The routing manager"): the frame
+	 * keeps its TTL, which the hop limit of a translated packet would lose on every
+	 * substrate hop (GTSM), and routerd has no slot to address it by.
+	 */
+	return dp_socket(a);
 }
 
 static void
@@ -479,8 +484,10 @@ dp_start(struct agent *a)
 	 * 70 over IPv6. */
 	dp->mtu = strchr(a->cfg.address, ':') ? 1430 : 1450;
 	/* embed6 adds 20 bytes (28 with a fragment header) to a 1500-byte substrate. */
-	if (a->cfg.encap == CC_ENCAP_EMBED6)
+	if (a->cfg.encap == CC_ENCAP_EMBED6) {
 		dp->mtu = 1472;
+		dp->routerd_only = 1;
+	}
 	dp->buf = malloc(DP_FRAME_MAX + DP_HEADROOM);
 	dp->out = malloc(DP_FRAME_MAX + DP_HEADROOM);
 	dp->rxbufs = malloc((size_t)DP_RX_BATCH * DP_RX_SLOT);
@@ -736,9 +743,10 @@ dp_status(const struct agent *a)
 			    (json_int_t)lp->tx, "drops", (json_int_t)lp->drops, "claims",
 			    (json_int_t)lp->claims, "flooded", (json_int_t)lp->flooded));
 	}
-	return json_pack("{s:b, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:o, s:o}", "substrate_up",
-	    !dp->substrate_down, "substrate_rx", (json_int_t)dp->sub_rx,
+	return json_pack("{s:b, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+	    "substrate_up", !dp->substrate_down, "substrate_rx", (json_int_t)dp->sub_rx,
 	    "substrate_tx", (json_int_t)dp->sub_tx, "answered", (json_int_t)dp->answered, "mtu",
 	    dp->mtu, "claims_sent", (json_int_t)dp->claims, "flooded", (json_int_t)dp->flooded,
-	    "flood_in", (json_int_t)dp->flood_in, "drops", drops, "ports", ports);
+	    "flood_in", (json_int_t)dp->flood_in, "to_routerd", (json_int_t)dp->to_routerd,
+	    "from_routerd", (json_int_t)dp->from_routerd, "drops", drops, "ports", ports);
 }

@@ -58,6 +58,7 @@ enum dp_reason {
 	DP_CLAIM_RATE,     /* a gratuitous ARP claim over the port's report rate */
 	DP_CLAIM_OFFLINE,  /* a gratuitous ARP claim while veneerd is not reachable */
 	DP_FLOOD_RATE,     /* link-local multicast or broadcast over the port's flood rate */
+	DP_SUB_NOT_ROUTERD, /* embed6: a VXLAN datagram from anyone but routerd */
 	DP_NREASONS,
 };
 
@@ -105,8 +106,10 @@ struct dp {
 	struct fib *fib;
 	struct map lports;     /* port id -> struct lport */
 	struct map attach;     /* port id -> netns path (char *) */
+	/* The VXLAN socket; under embed6 it carries routerd's BGP frames only (routerd_only). */
 	int sub_fd;
 	struct ev_io *sub_io;
+	int routerd_only;
 	struct ev_timer *stats;
 	struct ev_timer *retry;
 	int substrate_down;
@@ -121,6 +124,8 @@ struct dp {
 	uint64_t claims;       /* claims reported to veneerd */
 	uint64_t flooded;      /* packets flooded from local ports */
 	uint64_t flood_in;     /* flooded packets from the substrate delivered to local ports */
+	uint64_t to_routerd;   /* BGP frames of routing ports sent to routerd */
+	uint64_t from_routerd; /* routerd's BGP frames delivered to routing ports */
 	uint8_t *buf;          /* one frame, with headroom */
 	uint8_t *out;          /* one answer or encapsulated frame */
 	uint8_t *rxbufs;       /* a batch of substrate datagrams */
@@ -135,7 +140,10 @@ struct dp {
 };
 
 /* dp.c */
-/* Opens the substrate socket; 0 or -1. */
+/*
+ * Opens the substrate sockets (retrying in the background while the address is not up);
+ * 0, or -1 when out of memory. embed6 gets a VXLAN socket too, for routerd's traffic alone.
+ */
 int dp_start(struct agent *a);
 void dp_stop(struct agent *a);
 /* The view changed: rebuild the tables, create and remove TAPs, refresh port states. */
@@ -179,7 +187,10 @@ void dp_io_flush_tap(struct dp *dp);
 /* fwd.c */
 /* A frame a VM sent on its TAP. */
 void fwd_from_port(struct dp *dp, struct lport *lp, uint8_t *frame, size_t len);
-/* A UDP payload from the substrate (VXLAN), from address src (family 4 or 6). */
+/*
+ * A UDP payload from the substrate (VXLAN), from address src (family 4 or 6). With
+ * routerd_only (embed6) only routerd's frames are taken; anything else is dropped, counted.
+ */
 void fwd_from_substrate(struct dp *dp, const struct cc_addr *src, uint8_t *pkt, size_t len);
 /* An IPv6 packet from the substrate addressed into this host's embed6 prefix. */
 void fwd_from_embed6(struct dp *dp, const uint8_t *pkt, size_t len);

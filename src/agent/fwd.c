@@ -249,6 +249,7 @@ fwd_bgp_out(struct dp *dp, struct lport *lp, const struct pkt_ip4_frame *f,
 	 * an untagged Ethernet header, and dp_deliver uses the headroom before it. */
 	dp_deliver(dp, fp, &fp->net->routerd, (uint8_t *)(uintptr_t)f->ip.hdr.p - PKT_ETH_HLEN,
 	    PKT_ETH_HLEN + f->ip.totlen);
+	dp->to_routerd++;
 	return 1;
 }
 
@@ -646,6 +647,7 @@ fwd_bgp_in(struct dp *dp, const struct fib_net *net, const struct pkt_ip4_frame 
 		dp_drop(dp, NULL, DP_SUB_ROUTERD);
 		return;
 	}
+	dp->from_routerd++;
 	dp_io_to_tap(dp, to->lp, frame, len);
 }
 
@@ -694,6 +696,12 @@ fwd_from_substrate(struct dp *dp, const struct cc_addr *src, uint8_t *pkt, size_
 
 	if (dp->fib == NULL) {
 		dp_drop(dp, NULL, DP_NOT_READY);
+		return;
+	}
+	/* Under embed6 no port speaks VXLAN: whoever else sends it here is refused unread. */
+	if (dp->routerd_only && (dp->fib->routerd == NULL ||
+	    !fwd_same_addr(&dp->fib->routerd->address, src))) {
+		dp_drop(dp, NULL, DP_SUB_NOT_ROUTERD);
 		return;
 	}
 	if (vxlan_decode(&c, &vni, &inner) != VXLAN_OK) {

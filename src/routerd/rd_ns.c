@@ -29,6 +29,12 @@
 #include "rd.h"
 
 #define RD_TUN_NAME "vrouter0"
+/*
+ * The TUN's MTU, hence the MSS routerd's TCP announces and uses: the largest IPv4 packet
+ * that VXLAN over an IPv6 substrate (70 bytes) carries in 1500. Sessions with routerd are
+ * VXLAN even from embed6 hosts, whose VMs have an MTU of 1472, and must not fragment.
+ */
+#define RD_TUN_MTU "1430"
 
 extern char **environ;
 
@@ -68,10 +74,17 @@ static int
 rd_listener(const struct sockaddr_in *sin)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	int ttl = 255;
 
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/*
+	 * The kernel sends the SYN-ACK from the listener, before accept() hands us the
+	 * session's socket: at the default TTL (64) a GTSM peer (IP_MINTTL 255 on its side, as
+	 * BIRD's `ttl security on`) drops it, and the session never gets past Connect.
+	 */
+	setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
 	if (bind(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0 || listen(fd, 64) < 0) {
 		close(fd);
 		return -1;
@@ -147,7 +160,7 @@ rd_ns_open(struct rd *rd, struct rd_net *n)
 		return -1;
 	}
 	if (rd_ns_enter_make(n) < 0 || rd_ip(n->ns, "link set lo up") < 0 ||
-	    rd_ip(n->ns, "link set " RD_TUN_NAME " up") < 0 ||
+	    rd_ip(n->ns, "link set " RD_TUN_NAME " mtu " RD_TUN_MTU " up") < 0 ||
 	    rd_ip(n->ns, "route add default dev " RD_TUN_NAME) < 0) {
 		rd_ns_close(rd, n);
 		return -1;

@@ -6,8 +6,8 @@ r"""Virtual IPs that move (issue 5): keepalived (VRRP) and BGP /32s on VMs of di
       ka1 (h1)  keepalived priority 150 (state MASTER)   claimable ["10.0.1.100/32"]
       ka2 (h2)  keepalived priority 100 (state BACKUP)   claimable ["10.0.1.100/32"]
       c   (h3)  the client
-  tenant U (vxlan only: veneer-routerd runs on vxlan labs), network 10.0.0.0/16, subnet
-  10.0.1.0/24, the same VIP 10.0.1.100 in another network
+  tenant U, network 10.0.0.0/16, subnet 10.0.1.0/24, the same VIP 10.0.1.100 in another
+  network (its BGP reaches veneer-routerd as VXLAN, on embed6 labs too)
       b1 (h1), b2 (h2)  routing ports, claimable ["10.0.1.100/32"], the VIP on lo, BIRD 2
                         peering with the gateway 10.0.1.1 (AS 64512), announcing 10.0.1.100/32
       d  (h3)  the client
@@ -47,7 +47,6 @@ What each test proves:
                                    ka2 takes over after ~3 advert intervals (gap < 10 s);
                                    link up: ka1 takes it back
   test_bgp_*                       the same failover driven by BGP /32 announcements
-                                   (vxlan only)
 Gaps are printed (pytest -s) with the test's figures; bench/vip_failover.py measures them
 against the same keepalived pair on a plain Linux bridge.
 """
@@ -650,7 +649,7 @@ def test_link_down_moves_to_backup(vrrp):
 
 
 # ---------------------------------------------------------------------------------------------
-# The same by BGP /32 (veneer-routerd: vxlan labs only)
+# The same by BGP /32
 
 GW = "10.0.1.1"
 ROUTER_ASN = 64512
@@ -659,9 +658,6 @@ ROUTER_ASN = 64512
 @pytest.fixture(scope="module")
 def bgp(lab):
     from peers import Bird
-    encap = lab.api.get("/v1/hosts/h1")["encap"]
-    if encap != "vxlan":
-        pytest.skip("veneer-routerd (BGP) runs on vxlan labs only")
     u = lab.tenant()
     net = lab.network(u, "10.0.0.0/16")
     sa = lab.subnet(net, "10.0.1.0/24")
