@@ -17,6 +17,7 @@ struct conn {
 	int closing; /* close once the queue is written */
 	int corked;  /* queue without writing until conn_uncork */
 	int capturing;
+	int cap_broken; /* something was written since conn_capture: not readable back */
 	size_t cap_off; /* where conn_capture began, in wq */
 	char peer[64];
 	conn_msg_cb on_msg;
@@ -29,6 +30,8 @@ struct conn {
 	size_t wlen, wcap, woff;
 	char (*nets)[CC_ID_LEN]; /* room for a HELLO's network list */
 };
+
+#define CONN_CORK_MAX (256u << 10)
 
 static void conn_on_io(struct ev_io *io, uint32_t events, void *arg);
 
@@ -115,6 +118,8 @@ conn_flush(struct conn *c)
 			return;
 		}
 		c->woff += (size_t)n;
+		if (c->capturing)
+			c->cap_broken = 1;
 	}
 	if (c->woff == c->wlen) {
 		c->woff = c->wlen = 0;
@@ -124,6 +129,17 @@ conn_flush(struct conn *c)
 		}
 	}
 	ev_io_mod(c->io, EPOLLIN | (c->wlen > c->woff ? EPOLLOUT : 0));
+}
+
+/*
+ * Corked, the queue is written only past CONN_CORK_MAX: a snapshot of many megabytes still
+ * streams to the socket instead of being held whole (and over the queue limit).
+ */
+static void
+conn_maybe_flush(struct conn *c)
+{
+	if (!c->corked || c->wlen - c->woff > CONN_CORK_MAX)
+		conn_flush(c);
 }
 
 /* Makes room for `need` more bytes; -1 if closed for it. */
@@ -168,8 +184,7 @@ conn_send_bytes(struct conn *c, const uint8_t *bytes, size_t len)
 		return -1;
 	memcpy(c->wq + c->wlen, bytes, len);
 	c->wlen += len;
-	if (!c->corked)
-		conn_flush(c);
+	conn_maybe_flush(c);
 	return c->closed ? -1 : 0;
 }
 
@@ -177,17 +192,18 @@ void
 conn_capture(struct conn *c)
 {
 	c->capturing = 1;
+	c->cap_broken = 0;
 	c->cap_off = c->wlen;
 }
 
 const uint8_t *
 conn_captured(struct conn *c, size_t *len)
 {
-	if (!c->capturing || c->closed || c->woff > c->cap_off) {
-		c->capturing = 0;
-		return NULL;
-	}
+	int ok = c->capturing && !c->cap_broken && !c->closed && c->wlen >= c->cap_off;
+
 	c->capturing = 0;
+	if (!ok)
+		return NULL;
 	*len = c->wlen - c->cap_off;
 	return c->wq + c->cap_off;
 }
@@ -199,8 +215,7 @@ conn_send_raw(struct conn *c, const uint8_t *msg, size_t len)
 		return -1;
 	memcpy(c->wq + c->wlen, msg, len);
 	c->wlen += len;
-	if (!c->corked)
-		conn_flush(c);
+	conn_maybe_flush(c);
 	return c->closed ? -1 : 0;
 }
 
@@ -233,8 +248,7 @@ conn_send(struct conn *c, const struct cc_msg *m)
 		return -1;
 	}
 	c->wlen += w.len;
-	if (!c->corked)
-		conn_flush(c);
+	conn_maybe_flush(c);
 	return c->closed ? -1 : 0;
 }
 

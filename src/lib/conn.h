@@ -34,9 +34,10 @@ int conn_send(struct conn *c, const struct cc_msg *m);
 /* Queues an already encoded message (len bytes); same results as conn_send. */
 int conn_send_raw(struct conn *c, const uint8_t *msg, size_t len);
 /*
- * Between conn_cork and conn_uncork, messages are queued and not written: a batch of many
- * messages leaves in one write and wakes its reader once. conn_uncork writes what the
- * socket takes (the rest as usual, when it is writable).
+ * Between conn_cork and conn_uncork, messages are queued and written only once more than
+ * 256 KiB wait: a batch of many messages leaves in one write and wakes its reader once, and
+ * a large snapshot still streams. conn_uncork writes what the socket takes (the rest as
+ * usual, when it is writable).
  */
 void conn_cork(struct conn *c);
 void conn_uncork(struct conn *c);

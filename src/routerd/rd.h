@@ -285,9 +285,11 @@ void rd_report_session(struct rd_peer *p);
 int rd_report_start(struct rd *rd);
 /*
  * After registering: everything held is sent again (idempotent), and installed routes
- * veneerd still has from sessions that are gone are withdrawn.
+ * veneerd still has from sessions that are gone are withdrawn. With claims, every /32
+ * claim held too, then CLAIMS_SYNCED (once per registration: claims re-sent after the
+ * marker would be new announcements to veneerd).
  */
-void rd_report_all(struct rd *rd);
+void rd_report_all(struct rd *rd, int claims);
 
 /* rd_ctl.c */
 int rd_ctl_start(struct rd *rd);

@@ -202,10 +202,16 @@ rd_report_start(struct rd *rd)
 static void
 rd_report_each_route(const char *key, void *val, void *arg)
 {
+	(void)key;
+	rd_report_route(arg, val);
+}
+
+static void
+rd_report_each_claim(const char *key, void *val, void *arg)
+{
 	struct rd_route *rt = val;
 
 	(void)key;
-	rd_report_route(arg, rt);
 	/* Stale ones too: a restarting peer keeps its address until its End-of-RIB. */
 	if (rt->claim)
 		rd_report_claim(arg, rt->p.addr, 0);
@@ -215,10 +221,12 @@ static void
 rd_report_peer_all(const char *key, void *val, void *arg)
 {
 	struct rd_peer *p = val;
+	const int *claims = arg;
 
 	(void)key;
-	(void)arg;
 	map_each(&p->in, rd_report_each_route, p);
+	if (*claims)
+		map_each(&p->in, rd_report_each_claim, p);
 	rd_report_session(p);
 }
 
@@ -250,12 +258,14 @@ rd_report_stale(const char *key, void *val, void *arg)
  * hop was used; such a route is corrected when its session reports it again.
  */
 void
-rd_report_all(struct rd *rd)
+rd_report_all(struct rd *rd, int claims)
 {
 	struct cc_msg m = {.type = CC_CLAIM};
 
-	map_each(&rd->peers, rd_report_peer_all, NULL);
+	map_each(&rd->peers, rd_report_peer_all, &claims);
 	map_each(&rd->sync.live->lroutes, rd_report_stale, rd);
+	if (!claims)
+		return;
 	/* Every claim we hold has been sent again: veneerd withdraws the others. */
 	m.u.claim.how = CC_CLAIMS_SYNCED;
 	if (rd_can_report(rd))

@@ -481,7 +481,9 @@ rd_route_nexthop_each(const char *key, void *val, void *arg)
 	struct rd_nh_walk *w = arg;
 	const struct fib_port *nh;
 
-	if (!rt->accepted || rt->claim || rt->aset == NULL || rt->nexthop == w->p->ip)
+	/* A stale route waits for its peer's End-of-RIB: judging it again would un-stale it. */
+	if (!rt->accepted || rt->claim || rt->stale || rt->aset == NULL ||
+	    rt->nexthop == w->p->ip)
 		return;
 	nh = imap_get(&w->fnet->by_ip, rt->nexthop);
 	if (nh == NULL || strcmp(nh->p->id, rt->nhport) != 0)

@@ -183,10 +183,13 @@ rd_update(struct agent *a)
 	}
 	free(gone.ids);
 	fib_free(old);
-	/* veneerd came back (or restarted): it hears everything we hold again. */
+	/*
+	 * veneerd came back (or restarted): routes again against the view it just sent (its
+	 * stale ones withdrawn); the claims went once, with their marker, at the welcome.
+	 */
 	if (a->stats.connects != rd->connects_seen) {
 		rd->connects_seen = a->stats.connects;
-		rd_report_all(rd);
+		rd_report_all(rd, 0);
 	}
 	rd_export_schedule(rd);
 }
@@ -198,5 +201,5 @@ rd_update(struct agent *a)
 void
 rd_welcome(struct agent *a)
 {
-	rd_report_all(a->owner);
+	rd_report_all(a->owner, 1);
 }

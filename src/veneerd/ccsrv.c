@@ -277,7 +277,10 @@ ccsrv_on_visible(void *arg)
 {
 	struct ccsrv *cs = arg;
 
-	/* A claim's own agent first: its port cannot answer from the address until it knows. */
+	/*
+	 * The session that reported the change first: for a gratuitous ARP that is the new
+	 * holder's agent, whose port cannot answer from the address until it knows.
+	 */
 	if (cs->first)
 		ccsrv_push(cs->first);
 	for (struct ccsess *s = cs->sessions; s; s = s->next)

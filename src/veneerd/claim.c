@@ -544,9 +544,9 @@ claim_resent_key(const char *port, uint32_t ip, char *key, size_t n)
 }
 
 /*
- * While routerd re-sends what it holds, an announcement veneerd has already is only noted:
- * applied again it would make that port the most recent claimant and could move the
- * address back and forth. One veneerd has not heard of yet is a claim like any other.
+ * An announcement veneerd has already (in vip_bgp) is only noted, for the resync when
+ * one runs: applied again it would make that port the most recent claimant and could move
+ * the address back and forth. One veneerd has not heard of yet is a claim like any other.
  */
 static int
 claim_resend(struct vd *vd, const char *port, uint32_t ip)
@@ -555,7 +555,8 @@ claim_resend(struct vd *vd, const char *port, uint32_t ip)
 	int failed = 0;
 
 	claim_resent_key(port, ip, key, sizeof(key));
-	map_put(&claim_resent, key, &claim_resent, &failed);
+	if (claim_resyncing)
+		map_put(&claim_resent, key, &claim_resent, &failed);
 	if (failed)
 		claim_resync_abort(); /* out of memory: withdraw nothing rather than the wrong ones */
 	return store_i(vd->st, "SELECT 1 FROM vip_bgp v JOIN ports p ON p.id = v.port WHERE "
@@ -572,7 +573,11 @@ claim_bgp(struct vd *vd, const char *port, uint32_t ip, int release)
 		claim_count.claims[CLAIM_HOW_BGP]++;
 	if (store_begin(vd->st, 1) != 0)
 		return -1;
-	if (!release && claim_resyncing && claim_resend(vd, port, ip)) {
+	/*
+	 * routerd reports each announcement once, and again only at a registration (then it
+	 * is noted for the resync): one veneerd has already never moves the address.
+	 */
+	if (!release && claim_resend(vd, port, ip)) {
 		store_rollback(vd->st);
 		return 0;
 	}

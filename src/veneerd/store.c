@@ -40,6 +40,7 @@ struct store {
 	int64_t nonce;    /* its nonce */
 	char *wal_path;   /* the log to fsync; NULL for an in-memory store */
 	int wal_frames;   /* frames in the log, from SQLite's WAL hook */
+	int dir_synced;   /* the log's directory entry is durable */
 	store_visible_cb on_visible;
 	void *visible_arg;
 	struct store_stats stats;
@@ -136,6 +137,29 @@ store_wal_file(struct store *st, char *err, size_t errsz)
 }
 
 /*
+ * The directory entry of a log SQLite has just created must be durable too: FULL would
+ * sync the directory at the log's first sync, NORMAL not before the first checkpoint.
+ */
+static void
+store_sync_dir(const char *wal_path)
+{
+	char dir[4096];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", wal_path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) < 0)
+		fatal("store: cannot sync the directory %s", dir);
+	close(fd);
+}
+
+/*
  * Makes every commit so far durable: fdatasync of the log, as synchronous=FULL would do
  * inside COMMIT. A sync that fails leaves the kernel free to have dropped what it could not
  * write, so nothing after it could be trusted: veneerd stops, and a restart reads the store
@@ -156,6 +180,10 @@ store_sync(struct store *st)
 	if (fdatasync(fd) < 0)
 		fatal("store: cannot sync %s", st->wal_path);
 	close(fd);
+	if (!st->dir_synced) {
+		store_sync_dir(st->wal_path);
+		st->dir_synced = 1;
+	}
 	if (st->wal_frames >= STORE_CHECKPOINT_FRAMES) {
 		/* PASSIVE never waits for readers; SQLite syncs the log and the database. */
 		sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
