@@ -1390,6 +1390,21 @@ class RawBgp:
         self.close()
 
 
+def raw_established(vm, gw, local_asn, timeout=30, **kw):
+    """A RawBgp from a VM (a topolab VM: ns, ip) to its gateway, Established; retried, as a
+    previous connection of the port may still be closing in routerd."""
+    def attempt():
+        r = RawBgp(vm.ns, vm.ip, gw, local_asn=local_asn, **kw)
+        try:
+            r.connect(timeout=5)
+            r.establish(timeout=5)
+        except Exception:
+            r.close()
+            raise
+        return r
+    return wait_until(attempt, timeout, interval=0.5, what="raw BGP session from %s" % vm.ip)
+
+
 def decode_notification(body):
     return Notification(body[0] if body else None, body[1] if len(body) > 1 else None,
                         bytes(body[2:]))

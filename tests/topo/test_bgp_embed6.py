@@ -43,7 +43,7 @@ import time
 
 import pytest
 
-from peers import Bird, RawBgp
+from peers import Bird, RawBgp, raw_established
 from topolab import in_netns, wait_until
 
 LAB_HOSTS = 2
@@ -139,20 +139,8 @@ def test_traffic_follows_the_learned_route(topo, lab):
 
 
 def _raw_session(topo, name, **kw):
-    """A RawBgp from that VM to the gateway, Established (retried: a previous connection
-    of the port may still be closing in routerd)."""
-    vm = topo["vms"][name]
-
-    def attempt():
-        r = RawBgp(vm.ns, vm.ip, GW, local_asn=RAW_ASN, **kw)
-        try:
-            r.connect(timeout=5)
-            r.establish(timeout=5)
-        except Exception:
-            r.close()
-            raise
-        return r
-    r = wait_until(attempt, 30, interval=0.5, what="raw BGP session from %s" % name)
+    """A RawBgp from that VM to the gateway, Established (peers.raw_established)."""
+    r = raw_established(topo["vms"][name], GW, RAW_ASN, **kw)
     topo["raws"].append(r)
     return r
 

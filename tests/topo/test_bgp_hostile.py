@@ -35,7 +35,7 @@ import time
 
 import pytest
 
-from peers import (KEEPALIVE, OPEN, UPDATE, Exabgp, Notification, RawBgp,
+from peers import (KEEPALIVE, OPEN, UPDATE, Exabgp, Notification, RawBgp, raw_established,
                    a_as_path, a_communities, a_med, a_next_hop, a_origin, attr, bgp_msg,
                    open_body, prefix_bytes, update_body)
 from topolab import wait_until
@@ -129,20 +129,8 @@ def wait_established(lab, topo, name, timeout=30):
 
 
 def raw_session(topo, name, **kw):
-    """A RawBgp from that VM to the gateway, Established (retried: the previous connection
-    of the port may still be closing in routerd)."""
-    vm = topo["vms"][name]
-
-    def attempt():
-        r = RawBgp(vm.ns, vm.ip, GW, local_asn=RAW_ASN, **kw)
-        try:
-            r.connect(timeout=5)
-            r.establish(timeout=5)
-        except Exception:
-            r.close()
-            raise
-        return r
-    r = wait_until(attempt, 30, interval=0.5, what="raw BGP session from %s" % name)
+    """A RawBgp from that VM to the gateway, Established (peers.raw_established)."""
+    r = raw_established(topo["vms"][name], GW, RAW_ASN, **kw)
     topo["raws"].append(r)
     return r
 

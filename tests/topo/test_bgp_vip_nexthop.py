@@ -13,11 +13,8 @@ r"""A BGP route whose next hop is a virtual IP follows the address when it moves
 """
 
 import pytest
-from scapy.layers.inet import ICMP, IP
-from scapy.layers.l2 import Ether
-
 from peers import Bird
-from topolab import Sniffer, wait_until
+from topolab import echoes_reach, wait_until
 
 LAB_HOSTS = 2
 ASN = 64512
@@ -59,21 +56,10 @@ def route_nexthop_port(lab, topo):
     return got[0]["nexthop_port"] if got and got[0]["status"] == "accepted" else None
 
 
-def echoes_reach(topo, name):
+def reaches(topo, name):
     """c pings TARGET: the echo requests arrive at `name` and not at the other firewall."""
     vms = topo["vms"]
-    sn = {n: Sniffer(vms[n]) for n in ("fw1", "fw2")}
-    try:
-        ok = vms["c"].ping_ok(TARGET, count=2)
-    finally:
-        seen = {n: s.stop() for n, s in sn.items()}
-    got = {n: sum(1 for f in fs if _echo_to_target(f)) for n, fs in seen.items()}
-    return ok and got[name] >= 2 and all(v == 0 for n, v in got.items() if n != name), got
-
-
-def _echo_to_target(f):
-    p = Ether(f)
-    return IP in p and p[IP].dst == TARGET and ICMP in p and p[ICMP].type == 8
+    return echoes_reach(vms["c"], TARGET, {n: vms[n] for n in ("fw1", "fw2")}, name)
 
 
 def test_route_via_a_virtual_ip_follows_its_holder(topo, lab):
@@ -82,14 +68,14 @@ def test_route_via_a_virtual_ip_follows_its_holder(topo, lab):
     topo["bird"].wait_established(GW, timeout=60)
     wait_until(lambda: route_nexthop_port(lab, topo) == vms["fw1"].id, 30,
                what="10.80.0.0/24 installed via fw1, the holder of its next hop")
-    wait_until(lambda: echoes_reach(topo, "fw1"), 20, what="traffic to 10.80.0.1 at fw1")
+    wait_until(lambda: reaches(topo, "fw1"), 20, what="traffic to 10.80.0.1 at fw1")
     # The address moves: the same route, unchanged in BGP, now goes to fw2.
     claim(lab, vms["fw2"])
     wait_until(lambda: route_nexthop_port(lab, topo) == vms["fw2"].id, 30,
                what="the route to follow the virtual IP to fw2")
-    wait_until(lambda: echoes_reach(topo, "fw2"), 20, what="traffic to 10.80.0.1 at fw2")
+    wait_until(lambda: reaches(topo, "fw2"), 20, what="traffic to 10.80.0.1 at fw2")
     # And back.
     claim(lab, vms["fw1"])
     wait_until(lambda: route_nexthop_port(lab, topo) == vms["fw1"].id, 30,
                what="the route back at fw1")
-    wait_until(lambda: echoes_reach(topo, "fw1"), 20, what="traffic back at fw1")
+    wait_until(lambda: reaches(topo, "fw1"), 20, what="traffic back at fw1")

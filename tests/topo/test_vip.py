@@ -19,12 +19,12 @@ import signal
 import time
 
 import pytest
-from scapy.layers.inet import ICMP, IP, UDP
+from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import ARP, Ether
 from scapy.layers.vrrp import VRRP
 from scapy.packet import Raw
 
-from topolab import Sniffer, send_frames, wait_until
+from topolab import Sniffer, echoes_reach, send_frames, wait_until
 
 LAB_HOSTS = 2
 LAB_ENCAP = "vxlan"
@@ -111,18 +111,7 @@ def agent_port(lab, host, port_id):
 
 def echo_reaches(lab, topo, name):
     """k pings the address; the echo requests arrive at `name` and at no other candidate."""
-    sn = {n: Sniffer(topo[n]) for n in ("a", "b", "c")}
-    try:
-        ok = topo["k"].ping_ok(VIP, count=2)
-    finally:
-        seen = {n: s.stop() for n, s in sn.items()}
-    got = {n: sum(1 for f in fs if _is_echo_to_vip(f)) for n, fs in seen.items()}
-    return ok and got[name] >= 2 and all(v == 0 for n, v in got.items() if n != name), got
-
-
-def _is_echo_to_vip(f):
-    p = Ether(f)
-    return IP in p and p[IP].dst == VIP and ICMP in p and p[ICMP].type == 8
+    return echoes_reach(topo["k"], VIP, {n: topo[n] for n in ("a", "b", "c")}, name)
 
 
 # -- claims by gratuitous ARP -------------------------------------------------------------------

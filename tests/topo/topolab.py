@@ -192,6 +192,25 @@ class Sniffer:
         self.stop()
 
 
+def echoes_reach(pinger, dst, candidates, name, count=2):
+    """pinger pings dst while every VM of candidates ({name: VM}) captures: true when the
+    pings were answered and the echo requests arrived at `name` only; and the counts."""
+    from scapy.layers.inet import ICMP, IP
+    from scapy.layers.l2 import Ether
+
+    def is_echo(f):
+        p = Ether(f)
+        return IP in p and p[IP].dst == dst and ICMP in p and p[ICMP].type == 8
+
+    sn = {n: Sniffer(vm) for n, vm in candidates.items()}
+    try:
+        ok = pinger.ping_ok(dst, count=count)
+    finally:
+        seen = {n: s.stop() for n, s in sn.items()}
+    got = {n: sum(1 for f in fs if is_echo(f)) for n, fs in seen.items()}
+    return ok and got[name] >= count and all(v == 0 for n, v in got.items() if n != name), got
+
+
 def send_frames(vm, frames):
     """Writes raw Ethernet frames (bytes or scapy packets) on the VM's interface, as the VM."""
     s = packet_socket(vm.ns, vm.dev)
