@@ -82,7 +82,8 @@ sys.path.insert(0, str(REPO / "tests" / "topo"))
 
 import topolab  # noqa: E402
 from topolab import Lab, in_netns, packet_socket, wait_until  # noqa: E402
-from peers import (NOTIFICATION, UPDATE, RawBgp, bgp_msg, update_body)  # noqa: E402
+from peers import (NOTIFICATION, UPDATE, bgp_msg, raw_established,  # noqa: E402
+                   update_body)
 
 PFX = "10.60.0.0/24"
 ANYCAST = "10.60.0.1"
@@ -129,18 +130,8 @@ class Speaker:
         self._thread = None
 
     def up(self, timeout=60):
-        def attempt():
-            r = RawBgp(self.vm.ns, self.vm.ip, GW_C, local_asn=self.asn, hold=self.hold)
-            try:
-                r.connect(timeout=5)
-                r.establish(timeout=5)
-            except Exception:
-                r.close()
-                raise
-            return r
         # the port's previous connection may still be closing in routerd: retried
-        self.raw = wait_until(attempt, timeout, interval=0.3,
-                              what="BGP session from %s" % self.vm.name)
+        self.raw = raw_established(self.vm, GW_C, self.asn, timeout, hold=self.hold)
         self.last_sent = time.monotonic()
         self.keepalives = True
         self.closed_at = None

@@ -211,12 +211,7 @@ conn_captured(struct conn *c, size_t *len)
 int
 conn_send_raw(struct conn *c, const uint8_t *msg, size_t len)
 {
-	if (len > CC_MAX_MSG || conn_room(c) < 0)
-		return -1;
-	memcpy(c->wq + c->wlen, msg, len);
-	c->wlen += len;
-	conn_maybe_flush(c);
-	return c->closed ? -1 : 0;
+	return len > CC_MAX_MSG ? -1 : conn_send_bytes(c, msg, len);
 }
 
 void

@@ -87,10 +87,7 @@ def topo(lab):
 # --- views ------------------------------------------------------------------------------------
 
 def session(lab, topo, name):
-    port = topo["vms"][name].id
-    s = [x for x in lab.api.get("/v1/routers/%s/bgp" % topo["router"])["sessions"]
-         if x["port"] == port]
-    return s[0] if s else None
+    return lab.bgp_session(topo["router"], topo["vms"][name].id)
 
 
 def learned(lab, topo, name):
@@ -123,9 +120,7 @@ def wait_installed(lab, topo, name, prefixes, timeout=30):
 
 
 def wait_established(lab, topo, name, timeout=30):
-    return wait_until(lambda: (s := session(lab, topo, name)) and
-                      s["state"] == "established" and s, timeout,
-                      what="%s established in veneerd" % name)
+    return lab.wait_bgp_established(topo["router"], topo["vms"][name].id, timeout)
 
 
 def raw_session(topo, name, **kw):

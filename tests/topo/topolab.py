@@ -487,6 +487,18 @@ class Lab:
     def agent(self, host, action):
         return self.tool("agent", host, action)
 
+    def bgp_session(self, router, port_id):
+        """The API's view of port_id's BGP session with `router` (None when it has none)."""
+        s = [x for x in self.api.get("/v1/routers/%s/bgp" % router)["sessions"]
+             if x["port"] == port_id]
+        return s[0] if s else None
+
+    def wait_bgp_established(self, router, port_id, timeout=30):
+        """Until veneerd shows that session established; returns it."""
+        return wait_until(lambda: (s := self.bgp_session(router, port_id)) and
+                          s["state"] == "established" and s, timeout,
+                          what="%s established in veneerd" % port_id)
+
     def wait_connected(self, timeout=20):
         """Every host's agent is connected to veneerd (as veneerd and the agent both see it)."""
         for i in range(1, self.hosts + 1):
